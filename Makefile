@@ -1,0 +1,39 @@
+# Two commands do all set-up on a fresh machine:  `make run` (dashboard) and `make test` (tests).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test worker snapshot lint bench browser clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/streamlit run Home.py
+
+worker: $(STAMP)
+	$(PY) -m papishares worker
+
+snapshot: $(STAMP)
+	$(PY) -m papishares snapshot --json
+
+browser:
+	@scripts/ensure-chromium
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: $(STAMP) browser
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

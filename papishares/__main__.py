@@ -1,0 +1,3 @@
+from papishares.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,282 @@
+"""The one SQLite file shared by the dashboard, the CLI and the worker.
+
+WAL mode and a busy timeout let several processes use it at once. The schema is versioned with
+`PRAGMA user_version`; `MIGRATIONS[i]` upgrades version i to i+1, so an older file upgrades in
+place when opened. Updates that two processes could race on (high-water marks, stops, flags,
+leases) are single statements or `BEGIN IMMEDIATE` transactions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 15000
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the base schema
+    """
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT, updated_at REAL);
+    CREATE TABLE http_cache (endpoint TEXT PRIMARY KEY, body TEXT, status INTEGER, fetched_at REAL);
+    CREATE TABLE rate_log (endpoint TEXT NOT NULL, ts REAL NOT NULL);
+    CREATE INDEX rate_log_endpoint_ts ON rate_log (endpoint, ts);
+    CREATE TABLE rate_block (endpoint TEXT PRIMARY KEY, until REAL NOT NULL);
+    CREATE TABLE instruments (
+        ticker TEXT PRIMARY KEY, name TEXT, short_name TEXT, currency TEXT, type TEXT, isin TEXT,
+        working_schedule_id INTEGER, max_open_quantity REAL, extended_hours INTEGER, fetched_at REAL);
+    CREATE TABLE exchanges (id INTEGER PRIMARY KEY, name TEXT, schedules TEXT, fetched_at REAL);
+    CREATE TABLE position_state (
+        ticker TEXT PRIMARY KEY, quantity REAL, average_price REAL, max_price REAL,
+        stop_price REAL, stop_quantity REAL, last_price REAL, prev_price REAL,
+        last_price_at REAL, opened_at REAL, updated_at REAL);
+    CREATE TABLE bars (
+        symbol TEXT NOT NULL, date TEXT NOT NULL, open REAL, high REAL, low REAL, close REAL,
+        volume REAL, PRIMARY KEY (symbol, date));
+    CREATE TABLE bars_meta (
+        symbol TEXT PRIMARY KEY, source TEXT, source_currency TEXT, quote_currency TEXT,
+        scale REAL, fetched_at REAL, error TEXT);
+    CREATE TABLE symbol_overrides (ticker TEXT PRIMARY KEY, symbol TEXT NOT NULL, updated_at REAL);
+    CREATE TABLE journal (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, kind TEXT NOT NULL, ticker TEXT,
+        action TEXT, message TEXT, data TEXT);
+    CREATE INDEX journal_ts ON journal (ts);
+    CREATE TABLE alert_keys (key TEXT PRIMARY KEY, created_at REAL);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL, channel TEXT NOT NULL,
+        text TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER DEFAULT 0,
+        next_attempt_at REAL DEFAULT 0, sent_at REAL, last_error TEXT);
+    CREATE TABLE sell_intents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, ticker TEXT NOT NULL,
+        quantity REAL NOT NULL, price REAL, stop REAL, status TEXT NOT NULL,
+        broker_order_id INTEGER, created_at REAL NOT NULL, updated_at REAL, detail TEXT);
+    CREATE TABLE held_tickers (ticker TEXT PRIMARY KEY, reason TEXT, since REAL);
+    CREATE TABLE lease (
+        name TEXT PRIMARY KEY, owner TEXT NOT NULL, acquired_at REAL, expires_at REAL,
+        heartbeat_at REAL, info TEXT);
+    CREATE TABLE snapshots (key TEXT PRIMARY KEY, generated_at REAL, body TEXT);
+    CREATE TABLE demo_kv (key TEXT PRIMARY KEY, value TEXT);
+    CREATE TABLE demo_positions (
+        ticker TEXT PRIMARY KEY, quantity REAL NOT NULL, quantity_in_pies REAL DEFAULT 0,
+        average_price REAL NOT NULL, created_at REAL);
+    CREATE TABLE demo_orders (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, ticker TEXT NOT NULL, type TEXT NOT NULL,
+        status TEXT NOT NULL, quantity REAL NOT NULL, limit_price REAL, stop_price REAL,
+        created_at REAL, filled_at REAL, fill_price REAL, filled_quantity REAL DEFAULT 0);
+    """,
+    # 1 -> 2: breach counting for the one-sell-per-breach rule, and the entries watchlist
+    """
+    ALTER TABLE position_state ADD COLUMN breach_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE position_state ADD COLUMN breached INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE watchlist (symbol TEXT PRIMARY KEY, added_at REAL);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class PriceRecord:
+    """What the store holds for an open position after recording a new price."""
+
+    max_price: float
+    prev_price: float | None  # the price recorded before this one (for the >50% move rule)
+
+
+class Store:
+    """Thread-safe access to the SQLite file (one connection, serialised by a lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        conn = sqlite3.connect(
+            str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        self._lock = threading.RLock()
+        self.migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    # -- transactions ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """`BEGIN IMMEDIATE`: the write lock is taken at once, so read-then-write cannot race."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Any = ()) -> list[sqlite3.Row | tuple]:
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self.conn.execute(sql, params)
+            cols = [c[0] for c in cur.description or ()]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    def schema_version(self) -> int:
+        return int(self.execute("PRAGMA user_version")[0][0])
+
+    def migrate(self) -> None:
+        with self.transaction() as conn:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"the database {self.path} was written by a newer Papishares (schema {version})"
+                )
+            for step in range(version, SCHEMA_VERSION):
+                for statement in _statements(MIGRATIONS[step]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+
+    # -- key/value flags ------------------------------------------------------------------------
+    def get(self, key: str, default: str | None = None) -> str | None:
+        rows = self.execute("SELECT value FROM kv WHERE key = ?", (key,))
+        return rows[0][0] if rows else default
+
+    def set(self, key: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (key, value, time.time()),
+        )
+
+    def get_json(self, key: str) -> Any:
+        raw = self.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def set_json(self, key: str, value: Any) -> None:
+        self.set(key, json.dumps(value))
+
+    @property
+    def autosell_enabled(self) -> bool:
+        return self.get("autosell") == "on"
+
+    def set_autosell(self, enabled: bool) -> None:
+        self.set("autosell", "on" if enabled else "off")
+        self.journal("autosell", None, "on" if enabled else "off",
+                     "Auto-sell switched " + ("on" if enabled else "off"))
+
+    # -- journal (Activity page) ----------------------------------------------------------------
+    def journal(self, kind: str, ticker: str | None, action: str, message: str,
+                data: dict[str, Any] | None = None) -> int:
+        with self._lock:
+            cur = self.conn.execute(
+                "INSERT INTO journal (ts, kind, ticker, action, message, data) VALUES (?, ?, ?, ?, ?, ?)",
+                (time.time(), kind, ticker, action, message, json.dumps(data) if data else None),
+            )
+            return int(cur.lastrowid or 0)
+
+    def journal_entries(self, limit: int = 200, kind: str | None = None) -> list[dict[str, Any]]:
+        if kind:
+            return self.query("SELECT * FROM journal WHERE kind = ? ORDER BY id DESC LIMIT ?", (kind, limit))
+        return self.query("SELECT * FROM journal ORDER BY id DESC LIMIT ?", (limit,))
+
+    # -- position state: high-water marks and ratcheted stops ------------------------------------
+    def record_price(self, ticker: str, quantity: float, average_price: float, price: float,
+                     now: float | None = None) -> PriceRecord:
+        """Record a price seen for an open position; raise its high-water mark atomically.
+
+        A price more than 50% away from the last recorded one does not raise the high-water mark
+        until it is seen again (a pence/pounds mix-up must never lift a stop 100x).
+        """
+        now = time.time() if now is None else now
+        row = self.execute(
+            """
+            INSERT INTO position_state (ticker, quantity, average_price, max_price, last_price,
+                                        prev_price, last_price_at, opened_at, updated_at)
+            VALUES (:t, :q, :avg, max(:price, :avg), :price, NULL, :now, :now, :now)
+            ON CONFLICT(ticker) DO UPDATE SET
+                max_price = CASE
+                    WHEN position_state.last_price > 0
+                         AND abs(excluded.last_price / position_state.last_price - 1) > 0.5
+                    THEN max(position_state.max_price, excluded.average_price)
+                    ELSE max(position_state.max_price, excluded.max_price) END,
+                prev_price = position_state.last_price,
+                last_price = excluded.last_price,
+                last_price_at = excluded.last_price_at,
+                quantity = excluded.quantity,
+                average_price = excluded.average_price,
+                updated_at = excluded.updated_at
+            RETURNING max_price, prev_price
+            """,
+            {"t": ticker, "q": quantity, "avg": average_price, "price": price, "now": now},
+        )
+        max_price, prev = row[0]
+        return PriceRecord(float(max_price), None if prev is None else float(prev))
+
+    def ratchet_stop(self, ticker: str, quantity: float, stop: float | None) -> float | None:
+        """Store a newly computed stop; it never moves down while the quantity is unchanged.
+
+        Returns the stop in force. `None` in, with no stored stop for this quantity, stays `None`.
+        """
+        row = self.execute(
+            """
+            UPDATE position_state SET
+                stop_price = CASE
+                    WHEN stop_quantity = :q AND stop_price IS NOT NULL
+                    THEN max(stop_price, coalesce(:stop, stop_price))
+                    ELSE :stop END,
+                stop_quantity = :q
+            WHERE ticker = :t
+            RETURNING stop_price
+            """,
+            {"t": ticker, "q": quantity, "stop": stop},
+        )
+        if not row:
+            return stop
+        return None if row[0][0] is None else float(row[0][0])
+
+    def position_states(self) -> dict[str, dict[str, Any]]:
+        return {r["ticker"]: r for r in self.query("SELECT * FROM position_state")}
+
+    def forget_closed_positions(self, open_tickers: set[str]) -> list[str]:
+        """Drop the state of positions no longer held, so a reopened one starts afresh."""
+        stored = {r[0] for r in self.execute("SELECT ticker FROM position_state")}
+        gone = sorted(stored - open_tickers)
+        for ticker in gone:
+            self.execute("DELETE FROM position_state WHERE ticker = ?", (ticker,))
+        return gone
+
+    # -- symbol overrides -----------------------------------------------------------------------
+    def symbol_overrides(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.execute("SELECT ticker, symbol FROM symbol_overrides")}
+
+    def set_symbol_override(self, ticker: str, symbol: str | None) -> None:
+        if not symbol:
+            self.execute("DELETE FROM symbol_overrides WHERE ticker = ?", (ticker,))
+            return
+        self.execute(
+            "INSERT INTO symbol_overrides (ticker, symbol, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(ticker) DO UPDATE SET symbol = excluded.symbol, updated_at = excluded.updated_at",
+            (ticker, symbol.strip(), time.time()),
+        )
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def open_store(path: str | Path) -> Store:
+    return Store(path)
