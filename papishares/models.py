@@ -226,6 +226,10 @@ class Snapshot:
     data_time: datetime | None = None  # when the broker data shown was fetched
     stale: bool = False
 
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Snapshot:
+        return snapshot_from_json(data)
+
     def position(self, ticker: str) -> PositionView | None:
         return next((p for p in self.positions if p.ticker == ticker), None)
 
@@ -243,6 +247,7 @@ class Snapshot:
             "total_risk_pct": self.total_risk_pct,
             "total_risk_threshold_pct": self.total_risk_threshold_pct,
             "open_risk_pct": self.open_risk_pct,
+            "risk_percentage": self.risk_percentage,
             "positions": [p.to_json() for p in self.positions],
             "orders": [
                 {
@@ -264,3 +269,41 @@ class Snapshot:
             "data_time": iso_z(self.data_time),
             "stale": self.stale,
         }
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def snapshot_from_json(data: dict[str, Any]) -> Snapshot:
+    """The inverse of `Snapshot.to_json()` (used for the last good snapshot kept in the database)."""
+    acc = data["account"]
+    known = set(PositionView.__dataclass_fields__)
+    return Snapshot(
+        generated_at=_parse_time(data["generated_at"]) or utcnow(),
+        environment=data["environment"],
+        account=Account(
+            currency=acc["currency"], total_value=acc["total_value"], cash=acc["cash"],
+            invested=acc.get("invested"), unrealised_pnl=acc.get("unrealised_pnl"),
+        ),
+        positions=tuple(PositionView(**{k: v for k, v in p.items() if k in known}) for p in data["positions"]),
+        orders=tuple(
+            Order(
+                id=o["id"], ticker=o["ticker"], type=o["type"], status=o["status"], quantity=o["quantity"],
+                side=o.get("side"), filled_quantity=o.get("filled_quantity") or 0.0,
+                limit_price=o.get("limit_price"), stop_price=o.get("stop_price"),
+            )
+            for o in data.get("orders", [])
+        ),
+        total_risk_pct=data["total_risk_pct"],
+        total_risk_threshold_pct=data["total_risk_threshold_pct"],
+        open_risk_pct=data.get("open_risk_pct", 0.0),
+        risk_percentage=data.get("risk_percentage", 0.7),
+        market_data=data.get("market_data", "none"),
+        market_data_note=data.get("market_data_note"),
+        broker_note=data.get("broker_note"),
+        data_time=_parse_time(data.get("data_time")),
+        stale=bool(data.get("stale", False)),
+    )

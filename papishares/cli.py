@@ -1,0 +1,157 @@
+"""`python -m papishares COMMAND`: the command-line front end (see INTERFACE.md for exit codes).
+
+Expected failures print one clear line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from papishares.config import ConfigError, Settings, load_settings
+from papishares.errors import AuthError, BrokerError, PapisharesError
+from papishares.logs import configure_logging
+from papishares.store import Store
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_BROKER = 0, 1, 2, 3
+log = logging.getLogger("papishares")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="papishares", description="Papishares: stops, risk and alerts for Trading 212")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    snap = sub.add_parser("snapshot", help="one portfolio snapshot")
+    snap.add_argument("--json", action="store_true", help="print it as one JSON object (the default)")
+
+    worker = sub.add_parser("worker", help="the sidecar: alerts and auto-sell")
+    worker.add_argument("--once", action="store_true", help="run exactly one cycle, then exit")
+    worker.add_argument("--dry-run", action="store_true", help="record and alert 'would sell', send nothing")
+
+    auto = sub.add_parser("autosell", help="the auto-sell flag")
+    auto_sub = auto.add_subparsers(dest="action", required=True)
+    auto_sub.add_parser("on")
+    auto_sub.add_parser("off")
+    auto_sub.add_parser("status")
+    rearm = auto_sub.add_parser("rearm", help="hand a held position back to auto-sell")
+    rearm.add_argument("ticker")
+
+    sub.add_parser("health", help="worker status as JSON; exit 0 when its heartbeat is fresh")
+
+    entries = sub.add_parser("entries", help="Turtle entry candidates")
+    entries.add_argument("--json", action="store_true", help="print them as one JSON object (the default)")
+
+    demo = sub.add_parser("demo", help="the built-in demo broker")
+    demo_sub = demo.add_subparsers(dest="action", required=True)
+    demo_sub.add_parser("reset", help="start the demo account afresh")
+    return parser
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.service import build_service
+
+    service = build_service(settings)
+    try:
+        snapshot = service.snapshot()
+    except AuthError as err:
+        print(f"papishares: {err}", file=sys.stderr)
+        return EXIT_BROKER
+    except BrokerError as err:
+        print(f"papishares: the broker cannot be reached: {err}", file=sys.stderr)
+        return EXIT_BROKER
+    if snapshot.stale:
+        print(f"papishares: {snapshot.broker_note}", file=sys.stderr)
+        return EXIT_BROKER
+    _print_json(snapshot.to_json())
+    return EXIT_OK
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.worker import run_worker
+
+    return run_worker(settings, once=args.once, dry_run=args.dry_run)
+
+
+def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
+    store = Store(settings.db_path)
+    if args.action in ("on", "off"):
+        store.set_autosell(args.action == "on")
+        print(args.action)
+        return EXIT_OK
+    if args.action == "status":
+        print("on" if store.autosell_enabled else "off")
+        return EXIT_OK
+    from papishares.autosell import rearm
+
+    if rearm(store, args.ticker):
+        print(f"{args.ticker} re-armed for auto-sell")
+        return EXIT_OK
+    print(f"papishares: nothing is held back from auto-sell for {args.ticker}", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.worker import health_status
+
+    status = health_status(Store(settings.db_path), settings)
+    _print_json(status)
+    return EXIT_OK if status.get("healthy") else EXIT_FAIL
+
+
+def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.entries import entries_json
+
+    _print_json(entries_json(settings))
+    return EXIT_OK
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.broker.demo import DemoBroker
+
+    store = Store(settings.db_path)
+    DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open).reset()
+    print("demo account reset")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "snapshot": cmd_snapshot,
+    "worker": cmd_worker,
+    "autosell": cmd_autosell,
+    "health": cmd_health,
+    "entries": cmd_entries,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(f"papishares: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except ConfigError as err:
+        print(f"papishares: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except PapisharesError as err:
+        print(f"papishares: {err}", file=sys.stderr)
+        return EXIT_BROKER if isinstance(err, BrokerError) else EXIT_FAIL
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as err:  # the last net: one line, never a traceback, details in the debug log
+        log.debug("unexpected error", exc_info=True)
+        print(f"papishares: unexpected error ({type(err).__name__}); run with PAPISHARES_LOG_LEVEL=DEBUG "
+              "for details", file=sys.stderr)
+        return EXIT_FAIL

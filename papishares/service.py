@@ -1,0 +1,342 @@
+"""The one place a Snapshot is built: broker + market data + store + risk + indicators.
+
+Every front end (dashboard, CLI, worker) calls `Service.snapshot()`. Broker calls per snapshot do not
+grow with the number of positions: summary, positions and orders (each possibly served from the
+shared cache inside its rate period), instruments and exchanges from SQLite, and one batched
+market-data call for all symbols.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from papishares import indicators, risk
+from papishares.broker import Broker, make_broker
+from papishares.config import Settings, load_settings
+from papishares.errors import AuthError, BrokerError
+from papishares.market import MarketData, make_market_data
+from papishares.market import schedule as market_schedule
+from papishares.market.symbols import yahoo_symbol
+from papishares.models import (
+    Bars,
+    BrokerPosition,
+    Exchange,
+    Instrument,
+    Order,
+    PositionView,
+    Snapshot,
+    SymbolRequest,
+    utcnow,
+)
+from papishares.store import Store
+
+log = logging.getLogger(__name__)
+
+SUSPECT_MOVE = 0.5  # a price >50% away from the last recorded one waits for confirmation
+SCALE_TOLERANCE = 3.0  # bars whose last close is >3x away from the broker price are in the wrong scale
+
+
+@dataclass(frozen=True)
+class MarketContext:
+    """What the service knows about instruments and their exchanges at snapshot time."""
+
+    instruments: dict[str, Instrument]
+    exchanges: list[Exchange]
+
+
+def _age_words(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _finite(x: object) -> float | None:
+    try:
+        value = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+class Service:
+    def __init__(self, settings: Settings, store: Store, broker: Broker, market: MarketData,
+                 clock: callable = time.time) -> None:  # type: ignore[valid-type]
+        self.settings = settings
+        self.store = store
+        self.broker = broker
+        self.market = market
+        self.clock = clock
+
+    @property
+    def environment(self) -> str:
+        return self.broker.environment
+
+    # -- reference data ---------------------------------------------------------------------------
+    def context(self, tickers: Sequence[str] = ()) -> MarketContext:
+        """Instruments and exchanges, from the SQLite cache; refreshed when an unknown ticker appears."""
+        try:
+            instruments = self.broker.instruments()
+            if any(t not in instruments for t in tickers):
+                instruments = self.broker.instruments(refresh=True)
+        except BrokerError as err:
+            log.warning("instruments unavailable: %s", err)
+            instruments = {}
+        try:
+            exchanges = self.broker.exchanges()
+        except BrokerError as err:
+            log.warning("exchanges unavailable: %s", err)
+            exchanges = []
+        return MarketContext(instruments, exchanges)
+
+    def symbol_requests(self, positions: Sequence[BrokerPosition], ctx: MarketContext) -> list[SymbolRequest]:
+        overrides = self.store.symbol_overrides()
+        requests = []
+        for p in positions:
+            inst = ctx.instruments.get(p.ticker)
+            short = inst.short_name if inst else p.ticker.split("_")[0]
+            symbol = yahoo_symbol(p.ticker, short, overrides.get(p.ticker))
+            requests.append(SymbolRequest(p.ticker, symbol, p.currency))
+        return requests
+
+    # -- the snapshot -------------------------------------------------------------------------------
+    def snapshot(self, *, with_market: bool = True) -> Snapshot:
+        """Build, record and return a fresh Snapshot.
+
+        AuthError propagates (a configuration problem). Any other broker failure returns the last
+        good snapshot marked stale with a note saying why and how old it is; with none stored, raises.
+        """
+        now = self.clock()
+        try:
+            account = self.broker.account_summary()
+            positions = self.broker.positions()
+            orders = self.broker.orders()
+        except AuthError:
+            raise
+        except BrokerError as err:
+            last = self.last_snapshot()
+            if last is None:
+                raise
+            age = now - (last.data_time or last.generated_at).timestamp()
+            return replace(last, stale=True, broker_note=f"{err} Showing data from {_age_words(age)} ago.")
+
+        ctx = self.context([p.ticker for p in positions])
+        requests = self.symbol_requests(positions, ctx)
+        bars = self.market.daily_bars(requests) if (with_market and requests) else Bars.empty(self.market.name)
+        views, notes = self._positions(positions, orders, account.total_value, requests, bars, ctx, now)
+
+        total_value = account.total_value
+        total_risk = sum(v.risk for v in views)
+        open_risk = sum(v.open_risk for v in views)
+        data_time = self.broker.data_time("positions")
+        snapshot = Snapshot(
+            generated_at=datetime.fromtimestamp(now, UTC),
+            environment=self.environment,
+            account=account,
+            positions=tuple(views),
+            orders=tuple(o for o in orders if o.is_pending),
+            total_risk_pct=round(risk.total_risk_pct([total_risk], total_value), 4),
+            total_risk_threshold_pct=self.settings.total_risk_percentage,
+            open_risk_pct=round(risk.total_risk_pct([open_risk], total_value), 4),
+            risk_percentage=self.settings.risk_percentage,
+            market_data=self.market.name,
+            market_data_note="; ".join(notes) or None,
+            data_time=datetime.fromtimestamp(data_time, UTC) if data_time else None,
+        )
+        self.store.forget_closed_positions({p.ticker for p in positions})
+        self._save(snapshot)
+        return snapshot
+
+    def _positions(self, positions: Sequence[BrokerPosition], orders: Sequence[Order], total_value: float,
+                   requests: Sequence[SymbolRequest], bars: Bars, ctx: MarketContext,
+                   now: float) -> tuple[list[PositionView], list[str]]:
+        if not positions:
+            return [], []
+        symbol_of = {r.ticker: r.symbol for r in requests}
+        moment = datetime.fromtimestamp(now, UTC)
+        drop_last = self._incomplete_last_bars(positions, symbol_of, bars, ctx, moment)
+        summary = indicators.summarise(bars, drop_last) if bars.symbols else pd.DataFrame()
+        manual = risk.manual_stops(orders)
+        notes: list[str] = []
+        seen_notes: set[str] = set()
+
+        rows = []
+        records = {}
+        for p in positions:
+            rec = self.store.record_price(p.ticker, p.quantity, p.average_price, p.current_price, now)
+            records[p.ticker] = rec
+            m_price, m_qty = manual.get(p.ticker, (None, 0.0))
+            rows.append(
+                {
+                    "ticker": p.ticker,
+                    "average_price": p.average_price,
+                    "max_price": rec.max_price,
+                    "quantity": p.quantity,
+                    "current_price": p.current_price,
+                    "wallet_value": p.wallet_current_value,
+                    "manual_stop": m_price if m_price is not None else float("nan"),
+                    "manual_qty": m_qty,
+                }
+            )
+        frame = pd.DataFrame(rows).set_index("ticker")
+        states = self.store.position_states()
+        frame["stored_stop"] = [_finite(states.get(t, {}).get("stop_price")) for t in frame.index]
+        frame["stored_qty"] = [_finite(states.get(t, {}).get("stop_quantity")) for t in frame.index]
+        frame = frame.astype(float)
+        computed = risk.compute_stops(frame, total_value=total_value, risk_pct=self.settings.risk_percentage)
+
+        views = []
+        budget = self.settings.risk_percentage / 100 * total_value
+        for p in positions:
+            row = computed.loc[p.ticker]
+            new_stop = _finite(row["stop"])
+            stop = self.store.ratchet_stop(p.ticker, p.quantity, new_stop)
+            fx = _finite(row["fx"])
+            basis = max(p.average_price, records[p.ticker].max_price)
+            m_price, m_qty = manual.get(p.ticker, (None, 0.0))
+            eff = risk.effective_stop(m_price, stop)
+            pos_risk = risk.position_risk(p.average_price, eff, p.quantity, fx) if fx else 0.0
+            pos_open = risk.open_risk(p.current_price, eff, p.quantity, fx) if fx else 0.0
+            note = None
+            if stop is None:
+                note = risk.stop_note(p.quantity * p.current_price * (fx or 0.0), budget,
+                                      self.settings.risk_percentage)
+            symbol = symbol_of.get(p.ticker)
+            ind = summary.loc[symbol] if (symbol is not None and symbol in summary.index) else None
+            ind, scale_note = self._scale_checked(ind, p, symbol)
+            if scale_note and scale_note not in seen_notes:
+                seen_notes.add(scale_note)
+                notes.append(scale_note)
+            status = bars.status.get(symbol or "")
+            if status and status not in seen_notes:
+                seen_notes.add(status)
+                notes.append(status)
+            prev = records[p.ticker].prev_price
+            suspect = bool(prev and prev > 0 and abs(p.current_price / prev - 1) > SUSPECT_MOVE)
+            inst = ctx.instruments.get(p.ticker)
+            views.append(
+                PositionView(
+                    ticker=p.ticker,
+                    short_name=inst.short_name if inst else p.ticker.split("_")[0],
+                    name=p.name or (inst.name if inst else p.ticker),
+                    currency=p.currency,
+                    quantity=p.quantity,
+                    quantity_available=p.quantity_available,
+                    average_price=p.average_price,
+                    current_price=p.current_price,
+                    profit_pct=round((p.current_price - p.average_price) / p.average_price * 100, 4)
+                    if p.average_price
+                    else 0.0,
+                    max_price=records[p.ticker].max_price,
+                    stop_loss_price=None if stop is None else round(stop, 6),
+                    stop_loss_percentage=None if stop is None else round(risk.stop_percentage(basis, stop), 4),
+                    stop_loss_note=note,
+                    manual_stop_loss_price=m_price,
+                    manual_stop_loss_quantity=m_qty,
+                    macd_signal=None if ind is None else ind["macd_state"],
+                    macd_crossover=None if ind is None else (ind["macd_crossover"] or None),
+                    sma_17=None if ind is None else _finite(ind["sma_17"]),
+                    yahoo_symbol=symbol,
+                    fx=fx,
+                    market_value=p.wallet_current_value,
+                    unrealised_pnl=p.unrealised_pnl,
+                    risk=round(pos_risk, 4),
+                    open_risk=round(pos_open, 4),
+                    distance_to_stop_pct=None if eff is None or not p.current_price
+                    else round((p.current_price - eff) / p.current_price * 100, 4),
+                    effective_stop=eff,
+                    stop_breached=stop is not None and p.current_price <= stop,
+                    macd=None if ind is None else _finite(ind["macd"]),
+                    macd_signal_line=None if ind is None else _finite(ind["macd_signal_line"]),
+                    last_bar_date=None if ind is None else ind["last_date"],
+                    market_open=market_schedule.is_open(inst, ctx.exchanges, moment) if inst else None,
+                    price_suspect=suspect,
+                )
+            )
+        return views, notes
+
+    def _incomplete_last_bars(self, positions: Sequence[BrokerPosition], symbol_of: dict[str, str], bars: Bars,
+                              ctx: MarketContext, moment: datetime) -> dict[str, bool]:
+        drop: dict[str, bool] = {}
+        if not bars.symbols:
+            return drop
+        for p in positions:
+            symbol = symbol_of.get(p.ticker)
+            if symbol is None or symbol not in bars.close.columns:
+                continue
+            series = bars.close[symbol].dropna()
+            if series.empty:
+                continue
+            last_date = series.index[-1].date()
+            inst = ctx.instruments.get(p.ticker)
+            drop[symbol] = not market_schedule.last_bar_completed(last_date, inst, ctx.exchanges, moment)
+        return drop
+
+    @staticmethod
+    def _scale_checked(ind: pd.Series | None, p: BrokerPosition, symbol: str | None
+                       ) -> tuple[pd.Series | None, str | None]:
+        """Drop indicators whose bars are in another scale than the broker's price (pence vs pounds)."""
+        if ind is None:
+            return None, None
+        close = _finite(ind.get("close"))
+        if close is None or close <= 0 or p.current_price <= 0:
+            return ind, None
+        ratio = close / p.current_price
+        if ratio > SCALE_TOLERANCE or ratio < 1 / SCALE_TOLERANCE:
+            return None, (
+                f"{symbol}: market data is {ratio:.0f}x the broker price ({p.currency}); "
+                "indicators hidden until the symbol or its currency is fixed"
+            )
+        return ind, None
+
+    # -- last good snapshot -------------------------------------------------------------------------
+    def _save(self, snapshot: Snapshot) -> None:
+        self.store.execute(
+            "INSERT INTO snapshots (key, generated_at, body) VALUES ('last', ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET generated_at = excluded.generated_at, body = excluded.body",
+            (snapshot.generated_at.timestamp(), json.dumps(snapshot.to_json())),
+        )
+
+    def last_snapshot(self) -> Snapshot | None:
+        rows = self.store.execute("SELECT body FROM snapshots WHERE key = 'last'")
+        if not rows:
+            return None
+        try:
+            return Snapshot.from_json(json.loads(rows[0][0]))
+        except (ValueError, KeyError, TypeError) as err:
+            log.warning("stored snapshot unreadable: %s", err)
+            return None
+
+    # -- charts ---------------------------------------------------------------------------------------
+    def bars_for(self, ticker: str, snapshot: Snapshot | None = None) -> pd.DataFrame:
+        """Daily OHLCV for one held ticker, from the bar cache (no broker call)."""
+        view = snapshot.position(ticker) if snapshot else None
+        symbol = view.yahoo_symbol if view else None
+        if symbol is None:
+            return pd.DataFrame(columns=["Open", "High", "Low", "Close", "Volume"])
+        cached = getattr(self.market, "cached_bars", None)
+        bars = cached([symbol]) if cached else self.market.daily_bars(
+            [SymbolRequest(ticker, symbol, view.currency if view else "")])
+        return bars.for_symbol(symbol)
+
+
+def build_service(settings: Settings | None = None, store: Store | None = None) -> Service:
+    settings = settings or load_settings()
+    store = store or Store(settings.db_path)
+    return Service(settings, store, make_broker(settings, store), make_market_data(settings, store))
+
+
+def now_utc() -> datetime:
+    return utcnow()
