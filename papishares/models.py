@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -153,7 +153,7 @@ class Bars:
     def from_frames(frames: dict[str, pd.DataFrame], source: str, **kw: Any) -> Bars:
         """Build wide frames from per-symbol OHLCV frames (columns Open, High, Low, Close[, Volume])."""
         if not frames:
-            return Bars.empty(source)
+            return replace(Bars.empty(source), **kw)
 
         def wide(col: str) -> pd.DataFrame:
             parts = {

@@ -26,6 +26,7 @@ from papishares.market import MarketData, make_market_data
 from papishares.market import schedule as market_schedule
 from papishares.market.symbols import yahoo_symbol
 from papishares.models import (
+    Account,
     Bars,
     BrokerPosition,
     Exchange,
@@ -61,6 +62,15 @@ def _age_words(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.0f} days"
+
+
+def _nan(x: float | None) -> float:
+    return float("nan") if x is None else x
+
+
+def _round(x: object, digits: int = 4) -> float | None:
+    value = _finite(x)
+    return None if value is None else round(value, digits)
 
 
 def _finite(x: object) -> float | None:
@@ -135,7 +145,7 @@ class Service:
         ctx = self.context([p.ticker for p in positions])
         requests = self.symbol_requests(positions, ctx)
         bars = self.market.daily_bars(requests) if (with_market and requests) else Bars.empty(self.market.name)
-        views, notes = self._positions(positions, orders, account.total_value, requests, bars, ctx, now)
+        views, notes = self._positions(positions, orders, account, requests, bars, ctx, now)
 
         total_value = account.total_value
         total_risk = sum(v.risk for v in views)
@@ -159,7 +169,7 @@ class Service:
         self._save(snapshot)
         return snapshot
 
-    def _positions(self, positions: Sequence[BrokerPosition], orders: Sequence[Order], total_value: float,
+    def _positions(self, positions: Sequence[BrokerPosition], orders: Sequence[Order], account: Account,
                    requests: Sequence[SymbolRequest], bars: Bars, ctx: MarketContext,
                    now: float) -> tuple[list[PositionView], list[str]]:
         if not positions:
@@ -188,31 +198,32 @@ class Service:
                     "wallet_value": p.wallet_current_value,
                     "manual_stop": m_price if m_price is not None else float("nan"),
                     "manual_qty": m_qty,
+                    "stored_stop": float("nan"),
+                    "stored_qty": float("nan"),
                 }
             )
-        frame = pd.DataFrame(rows).set_index("ticker")
-        states = self.store.position_states()
-        frame["stored_stop"] = [_finite(states.get(t, {}).get("stop_price")) for t in frame.index]
-        frame["stored_qty"] = [_finite(states.get(t, {}).get("stop_quantity")) for t in frame.index]
-        frame = frame.astype(float)
+        frame = pd.DataFrame(rows).set_index("ticker").astype(float)
+        total_value = account.total_value
+        # Pass 1: the formula's stops; the store ratchets them atomically (the authority across
+        # processes); pass 2 derives risk and distances from the stops in force.
+        first = risk.compute_stops(frame, total_value=total_value, risk_pct=self.settings.risk_percentage)
+        for ticker, qty, calc in zip(first.index, first["quantity"], first["calculated_stop"], strict=True):
+            frame.loc[ticker, "stored_stop"] = _nan(self.store.ratchet_stop(ticker, float(qty), _finite(calc)))
+            frame.loc[ticker, "stored_qty"] = qty
         computed = risk.compute_stops(frame, total_value=total_value, risk_pct=self.settings.risk_percentage)
 
         views = []
         budget = self.settings.risk_percentage / 100 * total_value
+        currency = account.currency
         for p in positions:
             row = computed.loc[p.ticker]
-            new_stop = _finite(row["stop"])
-            stop = self.store.ratchet_stop(p.ticker, p.quantity, new_stop)
+            stop = _finite(row["stop"])
             fx = _finite(row["fx"])
-            basis = max(p.average_price, records[p.ticker].max_price)
             m_price, m_qty = manual.get(p.ticker, (None, 0.0))
-            eff = risk.effective_stop(m_price, stop)
-            pos_risk = risk.position_risk(p.average_price, eff, p.quantity, fx) if fx else 0.0
-            pos_open = risk.open_risk(p.current_price, eff, p.quantity, fx) if fx else 0.0
+            eff = _finite(row["effective_stop"])
             note = None
             if stop is None:
-                note = risk.stop_note(p.quantity * p.current_price * (fx or 0.0), budget,
-                                      self.settings.risk_percentage)
+                note = risk.stop_note(p.wallet_current_value, budget, self.settings.risk_percentage, currency)
             symbol = symbol_of.get(p.ticker)
             ind = summary.loc[symbol] if (symbol is not None and symbol in summary.index) else None
             ind, scale_note = self._scale_checked(ind, p, symbol)
@@ -241,7 +252,7 @@ class Service:
                     else 0.0,
                     max_price=records[p.ticker].max_price,
                     stop_loss_price=None if stop is None else round(stop, 6),
-                    stop_loss_percentage=None if stop is None else round(risk.stop_percentage(basis, stop), 4),
+                    stop_loss_percentage=_round(row["stop_pct"]),
                     stop_loss_note=note,
                     manual_stop_loss_price=m_price,
                     manual_stop_loss_quantity=m_qty,
@@ -252,10 +263,9 @@ class Service:
                     fx=fx,
                     market_value=p.wallet_current_value,
                     unrealised_pnl=p.unrealised_pnl,
-                    risk=round(pos_risk, 4),
-                    open_risk=round(pos_open, 4),
-                    distance_to_stop_pct=None if eff is None or not p.current_price
-                    else round((p.current_price - eff) / p.current_price * 100, 4),
+                    risk=_round(row["risk"]) or 0.0,
+                    open_risk=_round(row["open_risk"]) or 0.0,
+                    distance_to_stop_pct=_round(row["distance_to_stop_pct"]),
                     effective_stop=eff,
                     stop_breached=stop is not None and p.current_price <= stop,
                     macd=None if ind is None else _finite(ind["macd"]),

@@ -45,5 +45,5 @@ def make_market_data(settings: Settings, store: Store) -> MarketData:
     else:
         from papishares.market.demo import DemoMarketData
 
-        source = DemoMarketData(seed=settings.demo_seed)
+        source = DemoMarketData(seed=settings.demo_seed, always_open=settings.demo_always_open)
     return CachedMarketData(source, store)

@@ -1,0 +1,105 @@
+"""Market hours from T212-shaped working schedules, with a logged weekday fallback."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pytest
+
+from papishares import simulation as sim
+from papishares.market import schedule
+from papishares.market.schedule import is_open, last_bar_completed, last_close, next_open
+from papishares.models import Exchange, Instrument, TimeEvent
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+EXCHANGES = sim.exchanges(NOW.timestamp())  # T212-shaped: 7 days back to 14 ahead
+META = sim.instruments()
+AAPL, RR, SAP = META["AAPL_US_EQ"], META["RRl_EQ"], META["SAPd_EQ"]
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("instrument", "moment", "expected"),
+    [
+        (AAPL, at(2026, 11, 24, 15, 0), True),
+        (AAPL, at(2026, 11, 24, 14, 29), False),  # 09:29 New York
+        (AAPL, at(2026, 11, 24, 21, 0), False),  # the close itself is closed
+        (AAPL, at(2026, 11, 26, 15, 0), False),  # Thanksgiving
+        (RR, at(2026, 11, 26, 15, 0), True),  # London trades on Thanksgiving
+        (AAPL, at(2026, 11, 27, 18, 30), False),  # early close at 13:00 New York
+        (RR, at(2026, 11, 28, 10, 0), False),  # Saturday
+        (SAP, at(2026, 11, 24, 16, 29), True),  # 17:29 Berlin
+        (SAP, at(2026, 11, 24, 16, 31), False),
+    ],
+)
+def test_is_open_by_working_schedule(instrument: Instrument, moment: datetime, expected: bool) -> None:
+    assert is_open(instrument, EXCHANGES, moment) is expected
+
+
+def test_naive_datetimes_are_utc() -> None:
+    assert is_open(AAPL, EXCHANGES, datetime(2026, 11, 24, 15, 0))
+
+
+def test_breaks_and_after_hours_are_not_regular_trading() -> None:
+    events = (TimeEvent(at(2026, 11, 24, 1, 0), "OPEN"), TimeEvent(at(2026, 11, 24, 3, 30), "BREAK_START"),
+              TimeEvent(at(2026, 11, 24, 4, 30), "BREAK_END"), TimeEvent(at(2026, 11, 24, 6, 0), "CLOSE"),
+              TimeEvent(at(2026, 11, 24, 6, 0), "AFTER_HOURS_OPEN"),
+              TimeEvent(at(2026, 11, 24, 9, 0), "AFTER_HOURS_CLOSE"))
+    tokyo = Instrument("7203_JP_EQ", "Toyota", "7203", "JPY", working_schedule_id=9)
+    exchanges = [Exchange(9, "Tokyo", {9: tuple(reversed(events))})]  # order must not matter
+    assert is_open(tokyo, exchanges, at(2026, 11, 24, 2, 0))
+    assert not is_open(tokyo, exchanges, at(2026, 11, 24, 4, 0))
+    assert is_open(tokyo, exchanges, at(2026, 11, 24, 5, 0))
+    assert not is_open(tokyo, exchanges, at(2026, 11, 24, 7, 0))
+
+
+def test_next_open_and_last_close() -> None:
+    wed_evening = at(2026, 11, 25, 22, 0)
+    assert next_open(AAPL, EXCHANGES, wed_evening) == at(2026, 11, 27, 14, 30)  # skips Thanksgiving
+    assert last_close(AAPL, EXCHANGES, wed_evening) == at(2026, 11, 25, 21, 0)
+    assert last_close(RR, EXCHANGES, at(2026, 11, 28, 12, 0)) == at(2026, 11, 27, 16, 30)
+
+
+def test_fallback_without_a_schedule_logs_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    schedule._warned.clear()
+    bare = Instrument("RRl_EQ", "Rolls-Royce", "RR", "GBX")  # no workingScheduleId
+    with caplog.at_level(logging.WARNING, logger="papishares.market.schedule"):
+        assert is_open(bare, [], at(2026, 11, 26, 10, 0))  # weekday hours: holidays unknown
+        assert not is_open(bare, [], at(2026, 11, 28, 10, 0))  # Saturday
+        assert not is_open(bare, [], at(2026, 11, 26, 17, 0))  # after 16:30 London
+        us = Instrument("AAPL_US_EQ", "Apple", "AAPL", "USD", working_schedule_id=404)  # unknown id
+        assert is_open(us, EXCHANGES, at(2026, 11, 26, 15, 0))
+        assert next_open(us, EXCHANGES, at(2026, 11, 27, 22, 0)) == at(2026, 11, 30, 14, 30)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2  # once per ticker, not once per call
+    assert "RRl_EQ" in warnings[0] and "assuming weekday hours" in warnings[0]
+
+
+def test_a_schedule_that_no_longer_covers_now_falls_back() -> None:
+    schedule._warned.clear()
+    far_future = at(2027, 2, 2, 15, 0)  # past the schedule's 14 days ahead
+    assert is_open(AAPL, EXCHANGES, far_future)
+
+
+@pytest.mark.parametrize(
+    ("bar", "moment", "expected"),
+    [
+        (date(2026, 11, 23), at(2026, 11, 24, 15, 0), True),  # before today (UTC)
+        (date(2026, 11, 24), at(2026, 11, 24, 15, 0), False),  # today, session running
+        (date(2026, 11, 24), at(2026, 11, 24, 21, 5), True),  # today, after the close
+        (pd.Timestamp("2026-11-24"), at(2026, 11, 24, 13, 0), False),  # today, not yet opened
+        ("2026-11-25", at(2026, 11, 24, 22, 0), False),  # a future date
+    ],
+)
+def test_last_bar_completed(bar: object, moment: datetime, expected: bool) -> None:
+    assert last_bar_completed(bar, AAPL, EXCHANGES, moment) is expected
+
+
+def test_last_bar_completed_on_a_holiday_is_conservative() -> None:
+    assert not last_bar_completed(date(2026, 11, 26), AAPL, EXCHANGES, at(2026, 11, 26, 22, 0))
+    assert last_bar_completed(date(2026, 11, 26), RR, EXCHANGES, at(2026, 11, 26, 17, 0))
