@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
     entries = sub.add_parser("entries", help="Turtle entry candidates")
     entries.add_argument("--json", action="store_true", help="print them as one JSON object (the default)")
+    entries.add_argument("--fractional", action="store_true", help="size in fractional shares")
 
     demo = sub.add_parser("demo", help="the built-in demo broker")
     demo_sub = demo.add_subparsers(dest="action", required=True)
@@ -109,7 +110,7 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.entries import entries_json
 
-    _print_json(entries_json(settings))
+    _print_json(entries_json(settings, fractional=args.fractional))
     return EXIT_OK
 
 

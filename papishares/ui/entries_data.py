@@ -1,0 +1,120 @@
+"""The Entries page's data: the cached scan, the external feed, chart bars, filters and formats.
+
+Like `papishares.ui.data`, this is a Streamlit caching door: the scan (one batched market-data call
+for the whole universe) is shared by every session for SCAN_TTL seconds. No function here raises
+into a page: failures come back as a sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from papishares.config import Settings
+from papishares.entries import EntriesResult, scan_entries
+from papishares.entries.feed import Feed, load_feed
+from papishares.models import Snapshot
+from papishares.ui import data
+
+log = logging.getLogger(__name__)
+SCAN_TTL = 300  # s: daily bars; a new scan every few minutes is plenty
+FEED_TTL = 300
+SYSTEMS = ["All", "Breakouts (20 or 55)", "System 55", "System 20", "Not breaking out"]
+HELD = ["All", "Held", "Not held"]
+
+
+@st.cache_data(ttl=SCAN_TTL, show_spinner="Scanning for breakouts…", max_entries=8)
+def _scan(key: str, fractional: bool, snap_time: float, _settings: Settings, _snapshot: Snapshot | None
+          ) -> EntriesResult:
+    return scan_entries(_settings, service=data.service(_settings), snapshot=_snapshot, fractional=fractional)
+
+
+def load_entries(settings: Settings, snapshot: Snapshot | None, fractional: bool
+                 ) -> tuple[EntriesResult | None, str | None]:
+    snap_time = snapshot.generated_at.timestamp() // SCAN_TTL if snapshot else 0.0
+    try:
+        return _scan(data.settings_key(settings), fractional, snap_time, settings, snapshot), None
+    except Exception as err:  # the last net: a sentence on the page, details in the log
+        log.exception("entries scan failed")
+        return None, f"The entries scan failed ({type(err).__name__}); the dashboard log has the details."
+
+
+@st.cache_data(ttl=FEED_TTL, show_spinner=False, max_entries=4)
+def _feed(key: str, _settings: Settings) -> Feed:
+    return load_feed(_settings)
+
+
+def feed(settings: Settings) -> Feed:
+    return _feed(data.settings_key(settings), settings)
+
+
+def chart_bars(settings: Settings, symbol: str) -> pd.DataFrame:
+    """One symbol's bars from the SQLite bar cache the scan filled (no new market-data request)."""
+    market = data.service(settings).market
+    cached = getattr(market, "cached_bars", None)
+    try:
+        return cached([symbol]).for_symbol(symbol) if cached else pd.DataFrame()
+    except Exception:
+        log.warning("bars for %s unavailable", symbol, exc_info=True)
+        return pd.DataFrame()
+
+
+def index_options(table: pd.DataFrame) -> list[str]:
+    names = {s.strip() for cell in table.get("sources", pd.Series(dtype=str)) for s in str(cell).split(",")}
+    return sorted(n for n in names if n)
+
+
+def filter_table(table: pd.DataFrame, sources: list[str], system: str, held: str) -> pd.DataFrame:
+    """The candidates that pass the page's filters (index/watchlist/held source, system, held)."""
+    out = table
+    if sources:
+        out = out[out["sources"].map(lambda cell: any(s.strip() in sources for s in str(cell).split(",")))]
+    sys_col = out["system"]
+    wanted = {"Breakouts (20 or 55)": sys_col.notna(), "System 55": sys_col == 55, "System 20": sys_col == 20,
+              "Not breaking out": sys_col.isna()}.get(system)
+    if wanted is not None:
+        out = out[wanted.astype(bool)]
+    if held != "All":
+        out = out[out["held"].astype(bool) == (held == "Held")]
+    return out
+
+
+def display_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns as the page shows them (numbers stay numbers so the table sorts correctly)."""
+    return pd.DataFrame({
+        "Symbol": table.index.astype(str),
+        "Name": table["name"].astype(str),
+        "System": table["system"].map(lambda s: "" if s is None or pd.isna(s) else str(int(s))),
+        "Close": table["close"],
+        "Breakout": table["breakout_level"],
+        "To breakout %": table["distance_pct"],
+        "N (ATR 20)": table["atr"],
+        "N %": table["atr_pct"],
+        "3m %": table["change_3m_pct"],
+        "Shares": table["shares"],
+        "2N stop": table["initial_stop"],
+        "Cost": table["cost"],
+        "Ccy": table["currency"].astype(str),
+        "Cost (account)": table["cost_account"],
+        "Risk (account)": table["risk_amount"],
+        "Risk after %": table["total_risk_after_pct"],
+        "Over limit": table["over_total_risk"].map(lambda v: "" if v is None or pd.isna(v) else ("yes" if v else "no")),
+        "Held": table["held"].map(lambda v: "yes" if v else ""),
+        "T212": table["t212_ticker"].map(lambda v: "" if v is None or pd.isna(v) else str(v)),
+        "Tradable": table["tradable"].map(lambda v: "?" if v is None or pd.isna(v) else ("yes" if v else "no")),
+        "From": table["sources"].astype(str),
+    }).reset_index(drop=True)
+
+
+def column_config(account_currency: str | None) -> dict[str, object]:
+    num = st.column_config.NumberColumn
+    acct = account_currency or ""
+    return {
+        "Close": num(format="%.2f"), "Breakout": num(format="%.2f"), "To breakout %": num(format="%.2f"),
+        "N (ATR 20)": num(format="%.2f"), "N %": num(format="%.2f"), "3m %": num(format="%+.1f"),
+        "Shares": num(format="%g"), "2N stop": num(format="%.2f"), "Cost": num(format="%,.0f"),
+        "Cost (account)": num(f"Cost ({acct})", format="%,.0f"),
+        "Risk (account)": num(f"Risk ({acct})", format="%,.2f"), "Risk after %": num(format="%.2f"),
+    }
