@@ -1,0 +1,27 @@
+"""Positions: every position with its stop, distance to it, SMA 17 and MACD markers; a row opens its chart."""
+
+import streamlit as st
+
+from papishares.ui import page, tables
+
+ctx = page.start("Positions", ":material/table_view:")
+snap = ctx.snapshot
+
+if not snap.positions:
+    st.info("No open positions.")
+    st.stop()
+
+st.caption("Prices in each instrument's quote currency (GBX in pence, 'p'); value and risk in "
+           f"{snap.account.currency}. Click a row to open its chart.")
+frame = tables.positions_frame(snap)
+event = st.dataframe(
+    tables.styled_positions(frame), hide_index=True, column_config=tables.positions_config(snap.account.currency),
+    on_select="rerun", selection_mode="single-row", key="positions_table", placeholder="–",
+)
+rows = event.selection.rows if event is not None else []
+if rows:
+    st.session_state["chart_ticker"] = snap.positions[rows[0]].ticker
+    st.switch_page("pages/3_Charts.py")
+
+st.download_button("Download CSV", tables.positions_csv(snap), file_name="positions.csv", mime="text/csv",
+                   icon=":material/download:")

@@ -1,0 +1,25 @@
+"""Orders: the pending orders at the broker (manual stops included), prices in quote currency."""
+
+import streamlit as st
+
+from papishares.ui import data, page, tables
+
+ctx = page.start("Orders", ":material/receipt_long:")
+snap = ctx.snapshot
+
+if not snap.orders:
+    st.info("No pending orders.")
+    st.stop()
+
+frame = tables.orders_frame(snap.orders, data.quote_currencies(ctx.settings, snap))
+stops = frame[(frame["Side"] == "SELL") & frame["Type"].isin(["STOP", "STOP_LIMIT"])]
+a, b, c = st.columns(3)
+a.metric("Pending orders", len(frame))
+b.metric("Protective sell stops", len(stops), help="They set the manual stop shown on the Positions page")
+c.metric("Buy orders", int((frame["Side"] == "BUY").sum()))
+
+st.caption("Limit and stop prices in the instrument's quote currency (GBX in pence, 'p'). The dashboard only "
+           "reads these orders; place, change or cancel them at the broker.")
+st.dataframe(frame, hide_index=True, placeholder="–",
+             column_config={"Qty": st.column_config.NumberColumn(format="%.4g"),
+                            "Filled": st.column_config.NumberColumn(format="%.4g")})

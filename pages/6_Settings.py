@@ -1,0 +1,53 @@
+"""Settings: risk limits (from env), Yahoo symbol overrides, test alert, effective configuration."""
+
+import streamlit as st
+
+from papishares.ui import banners, data, page, tables
+
+ctx = page.start("Settings", ":material/settings:", need_snapshot=False)
+settings, snap = ctx.settings, ctx.loaded.snapshot
+
+st.subheader("Risk")
+a, b = st.columns(2)
+a.metric("Risk per position (RISK_PERCENTAGE)", f"{settings.risk_percentage:g}%")
+b.metric("Total risk limit (TOTAL_RISK_PERCENTAGE)", f"{settings.total_risk_percentage:g}%")
+st.caption("Both come from the environment (or .env) shared with the worker: change them there and restart "
+           "the dashboard and the worker, so every process computes the same stops.")
+if snap is not None:
+    what_if = st.slider("What if the risk per position were (this session only)", 0.1, 5.0,
+                        float(settings.risk_percentage), 0.1, format="%.1f%%")
+    value, ccy = snap.account.total_value, snap.account.currency
+    st.write(f"Risk budget per position: **{tables.price_text(what_if / 100 * value, ccy)}** "
+             f"(now {tables.price_text(settings.risk_percentage / 100 * value, ccy)}).")
+
+st.subheader("Yahoo symbol overrides")
+st.caption("Market data is fetched by a Yahoo-style symbol built from the instrument's short name; "
+           "fix one here when it is wrong (e.g. a renamed company). Leave empty to remove an override.")
+with st.form("override"):
+    held = [p.ticker for p in snap.positions] if snap else []
+    ticker = st.selectbox("Position", held) if held else st.text_input("T212 ticker")
+    symbol = st.text_input("Yahoo symbol", placeholder="e.g. RR.L, BRK-B, SAP.DE")
+    if st.form_submit_button("Save override") and ticker:
+        _, err = data.guarded("Saving the override", data.set_symbol_override, settings, ticker, symbol)
+        banners.outcome(f"{ticker} → {symbol or '(default)'}", err)
+overrides, err = data.guarded("Reading overrides", data.symbol_overrides, settings, default={})
+banners.problem(err)
+if overrides:
+    st.table({"T212 ticker": list(overrides), "Yahoo symbol": list(overrides.values())})
+
+st.subheader("Alerts")
+st.caption("Telegram " + ("configured." if settings.telegram_enabled else
+                          "not configured: set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID."))
+if st.button("Send test alert", icon=":material/send:"):
+    result, err = data.guarded("Sending the test alert", data.send_test_alert, settings)
+    banners.outcome(result, err)
+
+if settings.environment == "demo-sim":
+    st.subheader("Demo account")
+    if st.button("Reset demo account", icon=":material/restart_alt:", help="Start the simulated account afresh"):
+        result, err = data.guarded("Resetting the demo account", data.reset_demo, settings)
+        banners.outcome(result, err)
+
+st.subheader("Effective configuration")
+st.caption("Secrets are shown only as (set) or (unset).")
+st.table({"setting": list(settings.effective()), "value": list(settings.effective().values())})

@@ -1,0 +1,283 @@
+"""The dashboard's only door to data: the cached Service, the cached Snapshot, and store actions.
+
+This is the ONLY module of the dashboard that uses Streamlit caching:
+- `st.cache_resource` keeps one Service (broker client, market data, SQLite store) per distinct
+  configuration, so tests and sessions with different env never share a broker by mistake;
+- `st.cache_data(ttl=SNAPSHOT_TTL)` shares one snapshot between every session of the process,
+  so N open browser tabs auto-refreshing cost the broker what one does. The broker client below
+  also serves the stored response inside each endpoint's rate period (shared with the worker
+  through SQLite), so no refresh pattern can overspend the account's rate budget.
+
+Every function here returns data or a sentence; none lets an exception reach a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from papishares.config import ConfigError, Settings, load_settings
+from papishares.errors import AuthError, BrokerError, PapisharesError
+from papishares.models import Snapshot
+from papishares.service import Service, build_service
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_TTL = 10  # s: sessions share one snapshot this long; the broker client adds its own periods
+BARS_TTL = 120  # s: daily bars change slowly; the bar cache lives in SQLite anyway
+CONTEXT_TTL = 600  # s: instruments/exchanges metadata (1 request / 50 s at Trading 212)
+
+AUTH_HELP = ("Check T212_API_KEY, T212_SECRET_KEY and T212_ENV: a live key does not work on the demo "
+             "(paper) environment and the reverse, and the key needs the account, metadata, "
+             "orders:read and portfolio scopes.")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a page gets: the snapshot to show (maybe old), and what went wrong, in words."""
+
+    snapshot: Snapshot | None
+    problem: str | None = None
+    kind: str | None = None  # None | "auth" | "broker" | "unexpected"
+    loaded_at: float = field(default_factory=time.time)
+
+    @property
+    def age_seconds(self) -> float | None:
+        snap = self.snapshot
+        if snap is None:
+            return None
+        moment = snap.data_time or snap.generated_at
+        return max(0.0, time.time() - moment.timestamp())
+
+
+def settings_key(settings: Settings) -> str:
+    """A stable key for one configuration; secrets enter only as a hash, never as text."""
+    parts = sorted(settings.effective().items())
+    secrets = [s.reveal() if s else "" for s in (settings.t212_api_key, settings.t212_secret_key,
+                                                  settings.telegram_bot_token)]
+    raw = repr(parts) + "|" + "|".join(secrets)
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def current_settings() -> Settings:
+    """Settings from the environment and `.env`, read at every page run. Raises ConfigError."""
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _service(key: str, _settings: Settings) -> Service:
+    return build_service(_settings)
+
+
+def service(settings: Settings) -> Service:
+    return _service(settings_key(settings), settings)
+
+
+def _age_words(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def age_words(seconds: float | None) -> str:
+    return "unknown" if seconds is None else _age_words(max(0.0, seconds))
+
+
+def _last_good(svc: Service | None) -> Snapshot | None:
+    if svc is None:
+        return None
+    try:
+        return svc.last_snapshot()
+    except Exception:  # an unreadable store must not hide the banner that explains the real problem
+        log.warning("last snapshot unreadable", exc_info=True)
+        return None
+
+
+@st.cache_data(ttl=SNAPSHOT_TTL, show_spinner=False, max_entries=16)
+def _snapshot(key: str, _settings: Settings) -> Loaded:
+    svc: Service | None = None
+    try:
+        svc = service(_settings)
+        return Loaded(svc.snapshot())
+    except AuthError as err:
+        return Loaded(_last_good(svc), f"Trading 212 rejected the API key: {err} {AUTH_HELP}", "auth")
+    except BrokerError as err:
+        return Loaded(_last_good(svc), f"The broker cannot be reached: {err}", "broker")
+    except ConfigError as err:
+        return Loaded(None, str(err), "config")
+    except PapisharesError as err:
+        return Loaded(_last_good(svc), str(err), "broker")
+    except Exception as err:  # the last net: a sentence for the user, the details in the log
+        log.exception("snapshot failed")
+        return Loaded(_last_good(svc), f"Unexpected error while loading data ({type(err).__name__}); "
+                      "the dashboard log has the details.", "unexpected")
+
+
+def load_snapshot(settings: Settings) -> Loaded:
+    """The shared snapshot (at most SNAPSHOT_TTL old) or the last good one with the reason why."""
+    try:
+        return _snapshot(settings_key(settings), settings)
+    except Exception as err:  # e.g. an unpicklable value in the cache layer
+        log.exception("snapshot cache failed")
+        return Loaded(None, f"Unexpected error while loading data ({type(err).__name__}).", "unexpected")
+
+
+def refresh() -> None:
+    """Forget the shared snapshot so the next run asks the service again (the broker client still
+    answers from its stored responses inside each endpoint's rate period)."""
+    _snapshot.clear()
+    _bars.clear()
+
+
+def clear_all() -> None:
+    """Drop every dashboard cache (tests, and after a demo reset)."""
+    _snapshot.clear()
+    _bars.clear()
+    _currencies.clear()
+    _service.clear()
+
+
+# -- charts ---------------------------------------------------------------------------------------
+@st.cache_data(ttl=BARS_TTL, show_spinner=False, max_entries=64)
+def _bars(key: str, ticker: str, generated_at: float, _settings: Settings, _snap: Snapshot) -> pd.DataFrame:
+    return service(_settings).bars_for(ticker, _snap)
+
+
+def bars_for(settings: Settings, ticker: str, snapshot: Snapshot) -> tuple[pd.DataFrame, str | None]:
+    """Daily OHLCV for one held ticker from the bar cache, and a sentence when there are none."""
+    try:
+        frame = _bars(settings_key(settings), ticker, snapshot.generated_at.timestamp(), settings, snapshot)
+    except Exception as err:
+        log.warning("bars for %s failed", ticker, exc_info=True)
+        return pd.DataFrame(), f"No price history for {ticker} ({type(err).__name__})."
+    if frame is None or frame.empty:
+        return pd.DataFrame(), (f"No price history for {ticker} yet (market data: {snapshot.market_data}). "
+                                "Check its Yahoo symbol on the Settings page.")
+    return frame, None
+
+
+@st.cache_data(ttl=CONTEXT_TTL, show_spinner=False, max_entries=16)
+def _currencies(key: str, _settings: Settings) -> dict[str, str]:
+    ctx = service(_settings).context()
+    return {t: i.currency for t, i in ctx.instruments.items()}
+
+
+def quote_currencies(settings: Settings, snapshot: Snapshot | None) -> dict[str, str]:
+    """Ticker -> quote currency: the held positions first, then the instruments metadata (cached)."""
+    held = {p.ticker: p.currency for p in snapshot.positions} if snapshot else {}
+    wanted = {o.ticker for o in snapshot.orders} if snapshot else set()
+    if wanted <= set(held):
+        return held
+    try:
+        return {**_currencies(settings_key(settings), settings), **held}
+    except Exception:
+        log.warning("instrument metadata unavailable", exc_info=True)
+        return held
+
+
+# -- store actions (flags, journal, held positions, overrides) ------------------------------------
+def autosell_enabled(settings: Settings) -> bool:
+    return service(settings).store.autosell_enabled
+
+
+def set_autosell(settings: Settings, enabled: bool) -> None:
+    service(settings).store.set_autosell(enabled)
+
+
+def journal(settings: Settings, limit: int = 200, kind: str | None = None) -> pd.DataFrame:
+    rows = service(settings).store.journal_entries(limit=limit, kind=kind)
+    frame = pd.DataFrame(rows, columns=["id", "ts", "kind", "ticker", "action", "message", "data"])
+    frame["time"] = pd.to_datetime(frame["ts"], unit="s", utc=True)
+    return frame
+
+
+def journal_kinds(settings: Settings) -> list[str]:
+    return [r["kind"] for r in service(settings).store.query("SELECT DISTINCT kind FROM journal ORDER BY kind")]
+
+
+def held_positions(settings: Settings) -> list[dict[str, Any]]:
+    """Positions held back from auto-sell (a sale whose outcome stayed unknown)."""
+    store = service(settings).store
+    try:
+        from papishares.autosell import held_tickers
+    except ImportError:  # the table is the source of truth either way
+        return store.query("SELECT ticker, reason, since FROM held_tickers ORDER BY since")
+    return held_tickers(store)
+
+
+def rearm(settings: Settings, ticker: str) -> bool:
+    from papishares.autosell import rearm as rearm_ticker
+
+    return bool(rearm_ticker(service(settings).store, ticker))
+
+
+def symbol_overrides(settings: Settings) -> dict[str, str]:
+    return service(settings).store.symbol_overrides()
+
+
+def set_symbol_override(settings: Settings, ticker: str, symbol: str | None) -> None:
+    service(settings).store.set_symbol_override(ticker, symbol)
+    refresh()  # the next snapshot asks market data for the new symbol
+
+
+def send_test_alert(settings: Settings) -> str:
+    from papishares.notify import send_test_alert as send
+
+    return str(send(settings, service(settings).store))
+
+
+def reset_demo(settings: Settings) -> str:
+    broker = service(settings).broker
+    reset = getattr(broker, "reset", None)
+    if settings.environment != "demo-sim" or reset is None:
+        return "Only the built-in demo account can be reset."
+    reset()
+    clear_all()
+    return "Demo account reset."
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    healthy: bool
+    heartbeat_age: float | None  # seconds since the worker's last heartbeat; None = never seen
+    detail: dict[str, Any]
+
+
+def worker_status(settings: Settings) -> WorkerStatus:
+    """The worker's health as `papishares health` reports it; the lease table when that is missing."""
+    store = service(settings).store
+    rows = store.query("SELECT max(heartbeat_at) AS hb FROM lease")
+    hb = rows[0]["hb"] if rows else None
+    age = None if hb is None else max(0.0, time.time() - float(hb))
+    try:
+        from papishares.worker import health_status
+    except ImportError:
+        healthy = age is not None and age <= settings.heartbeat_max_age
+        return WorkerStatus(healthy, age, {"source": "lease table"})
+    detail = dict(health_status(store, settings))
+    return WorkerStatus(bool(detail.get("healthy")), age, detail)
+
+
+def guarded(what: str, fn: Any, *args: Any, default: Any = None) -> tuple[Any, str | None]:
+    """Run a store action; return (result, None) or (default, one sentence) - never raise."""
+    try:
+        return fn(*args), None
+    except ConfigError as err:
+        return default, str(err)
+    except PapisharesError as err:
+        return default, f"{what} failed: {err}"
+    except ImportError:
+        return default, f"{what} is not available in this version."
+    except Exception as err:
+        log.exception("%s failed", what)
+        return default, f"{what} failed ({type(err).__name__}); the dashboard log has the details."

@@ -1,0 +1,250 @@
+"""Frames and `st.column_config` formats for the dashboard's tables.
+
+Prices stay in each instrument's quote currency as Trading 212 gives them; GBX is shown in pence
+("1,350.00p"), never silently turned into pounds. Amounts in the account currency (value, risk) are
+numbers with the currency in the column title, so they sort.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from papishares.models import Order, PositionView, Snapshot
+
+NEAR_STOP_PCT = 3.0  # a price within 3% above its effective stop counts as "near"
+SIGNS = {"USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥"}
+EXPOSURE = {"GBX": "GBP"}  # pence are pounds for currency exposure
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
+
+
+def price_text(value: float | None, currency: str | None) -> str:
+    """A price in its quote currency: $155.80, £13.50, 1,350.00p (GBX), 12.30 CHF."""
+    value = _num(value)
+    if value is None:
+        return "–"
+    ccy = (currency or "").upper()
+    if ccy == "GBX":
+        return f"{value:,.2f}p"
+    sign = SIGNS.get(ccy)
+    return f"{sign}{value:,.2f}" if sign else f"{value:,.2f} {ccy}".strip()
+
+
+def money_format(currency: str) -> str:
+    """printf format for an account-currency NumberColumn."""
+    sign = SIGNS.get(currency.upper())
+    return f"{sign}%.2f" if sign else f"%.2f {currency}"
+
+
+# Markers are plain text with shapes every font has (no emoji), coloured by `styled_positions`.
+BELOW, NEAR, OK, NO_STOP = "● BELOW STOP", "● NEAR STOP", "● OK", "○ NO STOP"
+GREEN_TEXT, RED_TEXT, AMBER_TEXT = "color: #1a7f37", "color: #cf222e", "color: #bc4c00"
+CELL_STYLES = {BELOW: "background-color: #ffd7d5; color: #a40e26; font-weight: 600",
+               NEAR: "background-color: #fff1c2; color: #7d4e00", OK: GREEN_TEXT,
+               NO_STOP: "background-color: #eaeef2; color: #57606a"}
+
+
+def stop_status(p: PositionView) -> str:
+    if p.effective_stop is None:
+        return NO_STOP
+    if p.stop_breached or (p.distance_to_stop_pct is not None and p.distance_to_stop_pct <= 0):
+        return BELOW
+    if p.distance_to_stop_pct is not None and p.distance_to_stop_pct <= NEAR_STOP_PCT:
+        return NEAR
+    return OK
+
+
+def stop_counts(snapshot: Snapshot) -> tuple[int, int, int]:
+    """(at or below stop, near stop, without any stop)."""
+    states = [stop_status(p) for p in snapshot.positions]
+    return states.count(BELOW), states.count(NEAR), states.count(NO_STOP)
+
+
+def macd_marker(p: PositionView) -> str:
+    marks = {"BULLISH": "▲ Bullish", "BEARISH": "▼ Bearish", "NEUTRAL": "● Neutral"}
+    text = marks.get(p.macd_signal or "", "– no data")
+    if p.macd_crossover == "BULLISH":
+        text += ", crossed up ↑"
+    elif p.macd_crossover == "BEARISH":
+        text += ", crossed down ↓"
+    return text
+
+
+def sma_marker(p: PositionView) -> str:
+    if p.sma_17 is None:
+        return "– no data"
+    if p.current_price > p.sma_17:
+        return "▲ above"
+    return "▼ below" if p.current_price < p.sma_17 else "= at"
+
+
+def _covered_pct(p: PositionView) -> float | None:
+    if not p.manual_stop_loss_quantity or not p.quantity:
+        return None
+    return min(100.0, abs(p.manual_stop_loss_quantity) / abs(p.quantity) * 100)
+
+
+def positions_frame(snapshot: Snapshot) -> pd.DataFrame:
+    """One row per position, in snapshot order (row i is snapshot.positions[i])."""
+    rows = []
+    for p in snapshot.positions:
+        rows.append({
+            "Ticker": p.short_name,
+            "Name": p.name,
+            "Qty": p.quantity,
+            "Price": price_text(p.current_price, p.currency),
+            "Avg price": price_text(p.average_price, p.currency),
+            "P&L %": p.profit_pct,
+            "Max price": price_text(p.max_price, p.currency),
+            "Stop": price_text(p.stop_loss_price, p.currency),
+            "Stop %": p.stop_loss_percentage,
+            "To stop %": p.distance_to_stop_pct,
+            "Status": stop_status(p),
+            "SMA 17": price_text(p.sma_17, p.currency),
+            "vs SMA 17": sma_marker(p),
+            "MACD": macd_marker(p),
+            "Manual stop": price_text(p.manual_stop_loss_price, p.currency),
+            "Manual covers %": _covered_pct(p),
+            "Value": p.market_value,
+            "Risk": p.risk,
+            "Market": "–" if p.market_open is None else ("open" if p.market_open else "closed"),
+            "T212 ticker": p.ticker,
+            "Currency": "GBX (pence)" if p.currency.upper() == "GBX" else p.currency,
+        })
+    return pd.DataFrame(rows, columns=POSITION_COLUMNS)
+
+
+POSITION_COLUMNS = ["Ticker", "Status", "Price", "Stop", "To stop %", "P&L %", "vs SMA 17", "MACD", "Manual stop",
+                    "Manual covers %", "Value", "Risk", "Qty", "Avg price", "Max price", "Stop %", "SMA 17", "Market",
+                    "Name", "Currency", "T212 ticker"]
+
+
+def _marker_style(text: object) -> str:
+    value = str(text)
+    if value in CELL_STYLES:
+        return CELL_STYLES[value]
+    if value.startswith("▲"):
+        return GREEN_TEXT
+    return RED_TEXT if value.startswith("▼") else ""
+
+
+def _signed_style(value: object) -> str:
+    if not isinstance(value, int | float) or value != value:
+        return ""
+    return GREEN_TEXT if value > 0 else RED_TEXT if value < 0 else ""
+
+
+def styled_positions(frame: pd.DataFrame) -> Any:
+    """The positions frame with its markers coloured (a pandas Styler st.dataframe understands)."""
+    return (frame.style.map(_marker_style, subset=["Status", "vs SMA 17", "MACD"])
+            .map(_signed_style, subset=["P&L %"]))
+
+
+def positions_config(account_currency: str) -> dict[str, object]:
+    money = money_format(account_currency)
+    cc = st.column_config
+    return {
+        "Qty": cc.NumberColumn(format="%.4g"),
+        "P&L %": cc.NumberColumn(format="%+.2f%%", help="(current − average) / average"),
+        "Stop": cc.TextColumn(help="Calculated trailing stop (quote currency); it only moves up"),
+        "Stop %": cc.NumberColumn(format="%.2f%%", help="Stop below max(average, max price)"),
+        "To stop %": cc.ProgressColumn(format="%.1f%%", min_value=0, max_value=25,
+                                       help="How far the price is above its effective stop "
+                                            "(the manual stop where present)"),
+        "Manual stop": cc.TextColumn(help="Highest pending STOP/STOP_LIMIT sell order"),
+        "Manual covers %": cc.ProgressColumn(format="%.0f%%", min_value=0, max_value=100,
+                                             help="Share of the position the manual stop orders cover"),
+        "Value": cc.NumberColumn(f"Value ({account_currency})", format=money),
+        "Risk": cc.NumberColumn(f"Risk ({account_currency})", format=money,
+                                help="Loss from the average price down to the effective stop"),
+        "vs SMA 17": cc.TextColumn(help="Current price against the 17-day simple moving average"),
+        "MACD": cc.TextColumn(help="MACD(12,26,9) against its signal line on the last completed bar"),
+    }
+
+
+def positions_csv(snapshot: Snapshot) -> bytes:
+    """Every snapshot field of every position, machine-readable (raw numbers, quote currencies)."""
+    return pd.DataFrame([p.to_json() for p in snapshot.positions]).to_csv(index=False).encode()
+
+
+def orders_frame(orders: tuple[Order, ...], currencies: Mapping[str, str]) -> pd.DataFrame:
+    rows = []
+    for o in orders:
+        ccy = o.currency or currencies.get(o.ticker, "")
+        rows.append({
+            "Ticker": o.ticker,
+            "Type": o.type,
+            "Side": "SELL" if o.is_sell else "BUY",
+            "Qty": abs(o.quantity),
+            "Filled": o.filled_quantity,
+            "Limit": price_text(o.limit_price, ccy),
+            "Stop": price_text(o.stop_price, ccy),
+            "Status": o.status,
+            "Currency": "GBX (pence)" if ccy.upper() == "GBX" else ccy,
+            "Id": str(o.id),
+        })
+    return pd.DataFrame(rows, columns=["Ticker", "Type", "Side", "Qty", "Filled", "Limit", "Stop", "Status",
+                                       "Currency", "Id"])
+
+
+def risk_frame(snapshot: Snapshot) -> pd.DataFrame:
+    """Risk per position in account currency, largest first; positions without any stop flagged."""
+    rows = [{
+        "Ticker": p.short_name,
+        "Risk": p.risk,
+        "Loss if stop hit": p.open_risk,
+        "% of account": p.risk / snapshot.account.total_value * 100 if snapshot.account.total_value else 0.0,
+        "Stop": price_text(p.effective_stop, p.currency),
+        "No stop": p.effective_stop is None,
+        "Note": p.stop_loss_note or "",
+    } for p in snapshot.positions]
+    frame = pd.DataFrame(rows, columns=["Ticker", "Risk", "Loss if stop hit", "% of account", "Stop", "No stop",
+                                        "Note"])
+    return frame.sort_values("Risk", ascending=False, ignore_index=True)
+
+
+def risk_config(account_currency: str) -> dict[str, object]:
+    money = money_format(account_currency)
+    cc = st.column_config
+    return {
+        "Risk": cc.NumberColumn(f"Risk ({account_currency})", format=money,
+                                help="From the average price down to the effective stop"),
+        "Loss if stop hit": cc.NumberColumn(f"Loss if stop hit ({account_currency})", format=money,
+                                            help="From the current price down to the effective stop"),
+        "% of account": cc.NumberColumn(format="%.2f%%"),
+        "No stop": cc.CheckboxColumn(help="No calculated and no manual stop: the whole value is at risk"),
+    }
+
+
+def concentration(snapshot: Snapshot) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(by instrument, by currency): market value in account currency and % of the account value."""
+    total = snapshot.account.total_value or 0.0
+    frame = pd.DataFrame([{
+        "Instrument": p.short_name,
+        "Currency": EXPOSURE.get(p.currency.upper(), p.currency.upper()),
+        "Value": p.market_value or 0.0,
+    } for p in snapshot.positions], columns=["Instrument", "Currency", "Value"])
+    by_inst = frame.groupby("Instrument", as_index=False)["Value"].sum()
+    by_ccy = frame.groupby("Currency", as_index=False)["Value"].sum()
+    for part in (by_inst, by_ccy):
+        part["% of account"] = part["Value"] / total * 100 if total else 0.0
+    return (by_inst.sort_values("Value", ascending=False, ignore_index=True),
+            by_ccy.sort_values("Value", ascending=False, ignore_index=True))
+
+
+def journal_config() -> dict[str, object]:
+    cc = st.column_config
+    return {
+        "time": cc.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        "kind": cc.TextColumn("Kind"),
+        "ticker": cc.TextColumn("Ticker"),
+        "action": cc.TextColumn("Action"),
+        "message": cc.TextColumn("Message", width="large"),
+    }

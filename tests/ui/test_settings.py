@@ -1,0 +1,71 @@
+"""Settings page: risk settings, symbol overrides, test alert, demo reset, masked configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from papishares.store import Store
+from tests.fakes.t212_server import FakeTrading212
+from tests.fakes.telegram_server import TelegramServer
+from tests.ui.conftest import messages, open_page, page_text
+
+
+def test_symbol_override_is_saved(ui_env: Path) -> None:
+    at = open_page("pages/6_Settings.py")
+    assert not at.exception
+    form_select = at.selectbox[0]
+    form_select.select("RRl_EQ")
+    at.text_input[0].input("RR.L")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception
+    assert Store(ui_env).symbol_overrides() == {"RRl_EQ": "RR.L"}
+    assert any("RRl_EQ → RR.L" in m for m in messages(at, "success"))
+    assert at.table[0].value.iloc[0].tolist() == ["RRl_EQ", "RR.L"]
+
+
+def test_effective_configuration_masks_secrets(t212_env: FakeTrading212) -> None:
+    at = open_page("pages/6_Settings.py")
+    config = dict(at.table[-1].value.values.tolist())
+    assert config["t212_api_key"] == "(set)" and config["t212_secret_key"] == "(set)"
+    assert config["environment"] == "t212-demo"
+    text = page_text(at)
+    assert t212_env.key not in text and t212_env.secret not in text
+    assert not any(b.label == "Reset demo account" for b in at.button)  # only for the simulated account
+
+
+def test_test_alert_without_telegram() -> None:
+    at = open_page("pages/6_Settings.py")
+    next(b for b in at.button if b.label == "Send test alert").click().run()
+    assert not at.exception
+    assert any("not configured" in m for m in messages(at, "success") + messages(at, "error"))
+
+
+def test_test_alert_reaches_telegram(monkeypatch: pytest.MonkeyPatch) -> None:
+    with TelegramServer() as tg:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", tg.token)
+        monkeypatch.setenv("TELEGRAM_CHAT_ID", "12345")
+        monkeypatch.setenv("TELEGRAM_API_BASE", tg.base)
+        at = open_page("pages/6_Settings.py")
+        next(b for b in at.button if b.label == "Send test alert").click().run()
+        assert not at.exception
+        assert len(tg.texts()) == 1
+        assert tg.token not in page_text(at)
+
+
+def test_reset_demo_account(ui_env: Path) -> None:
+    at = open_page("pages/6_Settings.py")
+    store = Store(ui_env)
+    store.execute("DELETE FROM demo_orders")  # the user changed the account
+    next(b for b in at.button if b.label == "Reset demo account").click().run()
+    assert not at.exception
+    assert "Demo account reset." in messages(at, "success")
+    assert store.query("SELECT count(*) AS n FROM demo_orders WHERE status = 'NEW'")[0]["n"] == 2
+
+
+def test_what_if_risk_budget() -> None:
+    at = open_page("pages/6_Settings.py")
+    at.slider[0].set_value(1.4).run()
+    assert not at.exception
+    assert "Risk budget per position" in at.markdown[0].value
