@@ -106,8 +106,8 @@ MARKETS: dict[str, Market] = {
 
 # -- instruments --------------------------------------------------------------------------------
 Waves = tuple[tuple[float, float], ...]  # (period in seconds, relative amplitude)
-CALM_WAVES: Waves = ((97 * 86400, 0.05), (23 * 86400, 0.035), (5.3 * 86400, 0.012), (86400, 0.005),
-                     (3 * 3600, 0.003), (17 * 60, 0.0012))
+CALM_WAVES: Waves = ((97 * 86400, 0.05), (23 * 86400, 0.035), (5.3 * 86400, 0.012), (1.37 * 86400, 0.005),  # periods off whole days: days differ
+                     (3.31 * 3600, 0.003), (17.3 * 60, 0.0012))
 # Wide enough that its trailing stop (about 3.6 % under its high) is crossed within the hour.
 SWINGING_WAVES: Waves = (*CALM_WAVES, (43 * 60, 0.03))
 
