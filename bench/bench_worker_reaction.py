@@ -1,0 +1,87 @@
+"""Reaction time: from the price crossing the stop on the local Trading 212 server to the sell
+request arriving there, with the worker at default settings (positions every 5 s).
+
+The worker runs as a real process (`python -m papishares worker`) against the fake server over
+HTTP with a real SQLite file. Each trial re-opens TSLA (3 @ 250 USD, stop about 206), lets the
+worker record it, waits a random phase of the 5 s cycle, drops the price to 200 and times the
+sell POST. Target: one positions interval + 1 s (6 s).
+
+    .venv/bin/python bench/bench_worker_reaction.py [--trials 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from papishares.store import Store  # noqa: E402
+from tests.fakes.t212_server import FakeTrading212  # noqa: E402
+
+TSLA = "TSLA_US_EQ"
+INTERVAL = 5.0  # the default PAPISHARES_POSITIONS_INTERVAL
+
+
+def wait_for(condition, timeout: float = 30.0, step: float = 0.005):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise SystemExit(f"benchmark stalled: condition not met within {timeout:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trials", type=int, default=6)
+    args = parser.parse_args()
+    rng = random.Random(212)
+    with tempfile.TemporaryDirectory() as tmp, FakeTrading212.running() as server:
+        db = Path(tmp) / "p.db"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("T212_", "TELEGRAM_", "PAPISHARES_"))}
+        env.update(server.env(str(db)), PAPISHARES_MARKET_DATA="none", PAPISHARES_LOG_LEVEL="WARNING")
+        store = Store(db)
+        store.set_autosell(True)
+        proc = subprocess.Popen([sys.executable, "-m", "papishares", "worker"], env=env, cwd=tmp,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        reactions = []
+        try:
+            wait_for(lambda: store.query("SELECT 1 FROM lease WHERE info LIKE '%cycles%'"))
+            for trial in range(args.trials):
+                if TSLA not in server.positions:
+                    server.add_position(TSLA, 3, 250.0, 230.0)
+                    seen = server.count("GET", "/equity/positions")
+                    # let the worker see (and record) the re-opened position at its normal price
+                    wait_for(lambda s=seen: server.count("GET", "/equity/positions") >= s + 2)
+                time.sleep(rng.uniform(0, INTERVAL))  # a random phase of the worker's cycle
+                sells_before = len(server.sells())
+                crossed = time.time()
+                server.set_price(TSLA, 200.0)
+                wait_for(lambda n=sells_before: len(server.sells()) > n)
+                reactions.append(server.sells()[-1]["at"] - crossed)
+                print(f"trial {trial + 1}: sell request {reactions[-1]:.2f} s after the crossing", flush=True)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=10)
+            store.close()
+        target = INTERVAL + 1.0
+        print(f"\nreaction time over {len(reactions)} trials (interval {INTERVAL:g} s): "
+              f"min {min(reactions):.2f} s, median {statistics.median(reactions):.2f} s, "
+              f"max {max(reactions):.2f} s; target <= {target:g} s: {'met' if max(reactions) <= target else 'MISSED'}")
+        print(f"rate-limit violations seen by the server: {server.violations_total}")
+        if err.strip():
+            print("worker stderr:\n" + err[-2000:])
+
+
+if __name__ == "__main__":
+    main()

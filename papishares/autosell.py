@@ -1,0 +1,430 @@
+"""Auto-sell: the pure sell decision, and its journalled, reconciled, never-repeated execution.
+
+Treated like a bank payment:
+- a breach has an identity, `ticker:opened_at:breach_count` (the count goes up each time the price
+  falls to the stop from above), and at most ONE order is ever sent per breach: the intent is
+  inserted into `sell_intents` under that UNIQUE key, inside `BEGIN IMMEDIATE` and only while this
+  worker holds the lease, BEFORE the request is sent;
+- an answer that does not prove the outcome (timeout, 5xx, the process killed) leaves the intent
+  'intent'/'unknown', and the ticker is blocked until the intent is reconciled with FRESH pending
+  orders and positions: a pending sell or a smaller position means it was placed; otherwise the
+  ticker is held back (`held_tickers`) and the user is alerted until they re-arm it;
+- every decision (sold, rejected, skipped and why) goes to the journal, once per breach and reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from html import escape
+from typing import Any
+
+from papishares import alerts
+from papishares.errors import (
+    AuthError,
+    LiveOrdersForbidden,
+    OrderRejected,
+    PapisharesError,
+    RateLimited,
+)
+from papishares.models import Order, PositionView, Snapshot
+from papishares.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PRECISION = 6  # decimals tried first; the broker's rejection says the right number
+UNRESOLVED = ("intent", "unknown")
+PRECISION_RE = re.compile(r"precision\D{0,20}(\d+)", re.IGNORECASE)
+EPS = 1e-9
+
+# Skips worth a phone alert ("skipped for safety"); the rest are only journalled.
+SAFETY_SKIPS = frozenset({"suspect_price", "live_forbidden", "nothing_available", "dry_run"})
+
+
+# -- pure ------------------------------------------------------------------------------------------------
+def round_down(quantity: float, decimals: int) -> float:
+    """Round a sell quantity DOWN to `decimals` places (never up: we cannot sell what we lack)."""
+    if quantity <= 0:
+        return 0.0
+    step = Decimal(1).scaleb(-max(0, decimals))
+    return float(Decimal(repr(quantity)).quantize(step, rounding=ROUND_DOWN))
+
+
+def stated_precision(detail: str | None) -> int | None:
+    """`invalid quantity precision 4` -> 4 (None when the broker did not say)."""
+    match = PRECISION_RE.search(detail or "")
+    return int(match.group(1)) if match else None
+
+
+def decimals_of(quantity: float) -> int:
+    return max(0, -Decimal(repr(quantity)).normalize().as_tuple().exponent)  # type: ignore[operator]
+
+
+def retry_precision(quantity: float, detail: str | None) -> int:
+    """The decimals for the one retry after `quantity-precision-mismatch`.
+
+    The broker's "invalid quantity precision N" is read as the precision allowed when N is below
+    what we sent; when it is not (it then names what we sent) or is missing, whole shares.
+    """
+    stated = stated_precision(detail)
+    if stated is not None and stated < decimals_of(quantity):
+        return stated
+    return 0
+
+
+def breach_key(ticker: str, opened_at: float | None, breach_count: int) -> str:
+    return f"{ticker}:{(opened_at or 0.0):.3f}:{breach_count}"
+
+
+@dataclass(frozen=True)
+class SellContext:
+    """Everything the decision reads besides the position itself."""
+
+    enabled: bool
+    fresh: bool  # the snapshot's prices were fetched in this cycle
+    environment: str
+    allow_live: bool
+    dry_run: bool = False
+    held: frozenset[str] = frozenset()
+    unresolved: frozenset[str] = frozenset()  # tickers with an intent not yet reconciled
+    pending_sell: frozenset[str] = frozenset()  # tickers with a pending SELL order
+    done: frozenset[str] = frozenset()  # breach keys already acted on
+    precision: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    ticker: str
+    action: str  # "sell" | "skip" | "dry_run"
+    reason: str  # a short code: sell, off, held, stale, suspect_price, pending_sell, ...
+    message: str  # a sentence for the journal and the phone
+    quantity: float = 0.0
+    key: str = ""
+
+    @property
+    def alert(self) -> bool:
+        return self.action == "dry_run" or (self.action == "skip" and self.reason in SAFETY_SKIPS)
+
+
+def pending_sells(orders: tuple[Order, ...] | list[Order]) -> frozenset[str]:
+    return frozenset(o.ticker for o in orders if o.is_sell and o.is_pending)
+
+
+def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
+    """The sell decision for one position; None when its price is above its calculated stop
+    (or this breach was already acted on)."""
+    stop = p.stop_loss_price
+    if stop is None or p.current_price > stop or key in ctx.done:
+        return None
+    where = f"price {p.current_price:g} at or below the stop {stop:g}"
+
+    def skip(reason: str, why: str) -> Decision:
+        return Decision(p.ticker, "skip", reason, f"Not sold: {why} ({where}).", key=key)
+
+    if not ctx.enabled:
+        return skip("off", "auto-sell is off")
+    if p.ticker in ctx.held:
+        return skip("held", "an earlier sale's outcome is unknown; re-arm it with "
+                            f"`papishares autosell rearm {p.ticker}` or on the Activity page")
+    if p.ticker in ctx.unresolved:
+        return skip("reconciling", "an earlier sell request is being checked with the broker")
+    if not ctx.fresh:
+        return skip("stale", "the price is not fresh from this cycle")
+    if p.price_suspect:
+        return skip("suspect_price", "the price moved more than 50% since the last one seen; "
+                                     "waiting for the next cycle to confirm it")
+    if p.ticker in ctx.pending_sell:
+        return skip("pending_sell", "a sell order is already pending for it")
+    if p.market_open is not True:
+        return skip("market_closed", "its exchange is closed by the Trading 212 schedule"
+                    if p.market_open is False else "its exchange's schedule is unknown")
+    quantity = round_down(p.quantity_available, ctx.precision.get(p.ticker, DEFAULT_PRECISION))
+    if quantity <= 0:
+        return skip("nothing_available", "no shares are available for trading (pies or pending orders)")
+    if ctx.environment == "t212-live" and not ctx.allow_live:
+        return skip("live_forbidden", "live orders are not allowed (PAPISHARES_ALLOW_LIVE_ORDERS is not true)")
+    if ctx.dry_run:
+        return Decision(p.ticker, "dry_run", "dry_run",
+                        f"Would sell {quantity:g} at market (dry run, nothing sent; {where}).", quantity, key)
+    return Decision(p.ticker, "sell", "sell", f"Selling {quantity:g} at market ({where}).", quantity, key)
+
+
+# -- state ----------------------------------------------------------------------------------------------
+def held_tickers(store: Store) -> list[dict[str, Any]]:
+    return store.query("SELECT ticker, reason, since FROM held_tickers ORDER BY since")
+
+
+def rearm(store: Store, ticker: str) -> bool:
+    """Hand a held position back to auto-sell. False when nothing was held for `ticker`.
+
+    The breach count goes up by one, so a breach still under way gets a new identity and may sell.
+    """
+    with store.transaction() as conn:
+        if conn.execute("DELETE FROM held_tickers WHERE ticker = ?", (ticker,)).rowcount == 0:
+            return False
+        conn.execute("UPDATE sell_intents SET status = 'rearmed', updated_at = ? "
+                     "WHERE ticker = ? AND status IN ('intent', 'unknown', 'held')", (time.time(), ticker))
+        conn.execute("UPDATE position_state SET breach_count = breach_count + 1 WHERE ticker = ?", (ticker,))
+    store.journal("autosell", ticker, "rearmed", f"{ticker} handed back to auto-sell by the user")
+    return True
+
+
+def update_breaches(store: Store, snapshot: Snapshot) -> dict[str, str]:
+    """Count breaches (price at or below the calculated stop) and return each position's breach key.
+
+    Called only by the lease holder on a fresh snapshot: a breach starts when the price goes to or
+    below the stop (count + 1) and ends when it recovers above it.
+    """
+    keys: dict[str, str] = {}
+    for p in snapshot.positions:
+        breached = int(p.stop_loss_price is not None and p.current_price <= p.stop_loss_price)
+        rows = store.execute(
+            "UPDATE position_state SET "
+            "breach_count = breach_count + CASE WHEN breached = 0 AND :b = 1 THEN 1 ELSE 0 END, "
+            "breached = :b WHERE ticker = :t RETURNING breach_count, opened_at",
+            {"b": breached, "t": p.ticker},
+        )
+        if rows:
+            keys[p.ticker] = breach_key(p.ticker, rows[0][1], int(rows[0][0]))
+    return keys
+
+
+def precisions(store: Store) -> dict[str, int]:
+    return store.get_json("autosell.precision") or {}
+
+
+def _learn_precision(store: Store, ticker: str, decimals: int) -> None:
+    known = precisions(store)
+    known[ticker] = decimals
+    store.set_json("autosell.precision", known)
+
+
+def unresolved_intents(store: Store) -> list[dict[str, Any]]:
+    return store.query("SELECT * FROM sell_intents WHERE status IN ('intent', 'unknown') ORDER BY id")
+
+
+def done_keys(store: Store, keys: list[str]) -> frozenset[str]:
+    if not keys:
+        return frozenset()
+    marks = ",".join("?" * len(keys))
+    return frozenset(r[0] for r in store.execute(f"SELECT key FROM sell_intents WHERE key IN ({marks})", keys))
+
+
+# -- the actor ------------------------------------------------------------------------------------------
+Emit = Callable[[alerts.AlertEvent], Any]
+
+
+@dataclass
+class AutoSeller:
+    """Runs decisions and executions for one worker. `lease_ok()` is checked inside the intent's
+    transaction, so a worker that lost its lease can never send."""
+
+    store: Store
+    broker: Any  # papishares.broker.Broker
+    emit: Emit
+    lease_ok: Callable[[], bool] = lambda: True
+    environment: str = "demo-sim"
+    allow_live: bool = False
+    dry_run: bool = False
+    unknown_grace: float = 10.0  # seconds an unproven outcome is re-checked before the ticker is held
+    clock: Callable[[], float] = time.time
+
+    # -- decisions ---------------------------------------------------------------------------------
+    def run(self, snapshot: Snapshot, fresh: bool, breach_keys: dict[str, str]) -> list[Decision]:
+        ctx = SellContext(
+            enabled=self.store.autosell_enabled,
+            fresh=fresh and not snapshot.stale,
+            environment=self.environment,
+            allow_live=self.allow_live,
+            dry_run=self.dry_run,
+            held=frozenset(h["ticker"] for h in held_tickers(self.store)),
+            unresolved=frozenset(i["ticker"] for i in unresolved_intents(self.store)),
+            pending_sell=pending_sells(snapshot.orders),
+            done=done_keys(self.store, list(breach_keys.values())),
+            precision=precisions(self.store),
+        )
+        decisions = []
+        for p in snapshot.positions:
+            key = breach_keys.get(p.ticker)
+            if key is None:
+                continue
+            decision = decide(p, key, ctx)
+            if decision is None:
+                continue
+            decisions.append(decision)
+            if decision.action == "sell":
+                self.execute(p, decision, snapshot.account.currency)
+            else:
+                self._note_skip(p, decision, snapshot.account.currency)
+        return decisions
+
+    def _note_skip(self, p: PositionView, d: Decision, currency: str) -> None:
+        """Journal (and for safety skips, alert) a skip once per breach and reason."""
+        mark = f"autosell:{d.key}:{d.reason}"
+        cur = self.store.execute("INSERT OR IGNORE INTO alert_keys (key, created_at) VALUES (?, ?) RETURNING key",
+                                 (mark, self.clock()))
+        if not cur:
+            return
+        action = "would_sell" if d.action == "dry_run" else "skipped"
+        self.store.journal("autosell", p.ticker, action, d.message,
+                           {"reason": d.reason, "breach": d.key, "price": p.current_price,
+                            "stop": p.stop_loss_price, "quantity": d.quantity})
+        log.info("auto-sell %s %s: %s", action, p.ticker, d.message)
+        if d.alert:
+            kind = "autosell_dry_run" if d.action == "dry_run" else "autosell_skipped"
+            self.emit(alerts.autosell_event(kind, p, d.message, currency))
+
+    # -- execution ---------------------------------------------------------------------------------
+    def _record_intent(self, p: PositionView, d: Decision) -> bool:
+        """Insert the intent under the breach key, only while holding the lease. False: not ours to send."""
+        now = self.clock()
+        detail = {"position_quantity": p.quantity, "available": p.quantity_available,
+                  "environment": self.environment}
+        with self.store.transaction() as conn:
+            if not self.lease_ok():
+                return False
+            if conn.execute("SELECT 1 FROM held_tickers WHERE ticker = ?", (p.ticker,)).fetchone():
+                return False
+            if conn.execute("SELECT 1 FROM sell_intents WHERE ticker = ? AND status IN ('intent', 'unknown')",
+                            (p.ticker,)).fetchone():
+                return False
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO sell_intents (key, ticker, quantity, price, stop, status, created_at, "
+                "updated_at, detail) VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?)",
+                (d.key, p.ticker, d.quantity, p.current_price, p.stop_loss_price, now, now, json.dumps(detail)))
+            return cur.rowcount == 1
+
+    def _set_status(self, key: str, status: str, order_id: int | None = None, note: str | None = None,
+                    quantity: float | None = None) -> None:
+        rows = self.store.query("SELECT detail FROM sell_intents WHERE key = ?", (key,))
+        detail = json.loads(rows[0]["detail"] or "{}") if rows else {}
+        if note:
+            detail["note"] = note
+        self.store.execute(
+            "UPDATE sell_intents SET status = ?, broker_order_id = coalesce(?, broker_order_id), "
+            "quantity = coalesce(?, quantity), updated_at = ?, detail = ? WHERE key = ?",
+            (status, order_id, quantity, self.clock(), json.dumps(detail), key))
+
+    def execute(self, p: PositionView, d: Decision, currency: str) -> str:
+        """Send the one sell for this breach. Returns the intent's final status for this cycle."""
+        if not self._record_intent(p, d):
+            log.info("auto-sell for %s not sent: breach %s already handled or lease not held", p.ticker, d.key)
+            return "not_ours"
+        quantity = d.quantity
+        retried = False
+        while True:
+            log.warning("auto-sell: sending market sell of %g %s (breach %s)", quantity, p.ticker, d.key)
+            try:
+                order = self.broker.place_market_order(p.ticker, -quantity, extended_hours=False)
+            except OrderRejected as err:
+                if err.error_type == "quantity-precision-mismatch" and not retried:
+                    decimals = retry_precision(quantity, err.detail)
+                    smaller = round_down(quantity, decimals)
+                    if 0 < smaller < quantity:
+                        _learn_precision(self.store, p.ticker, decimals)
+                        self.store.journal("autosell", p.ticker, "retry",
+                                           f"Broker refused the precision of {quantity:g}: retrying once with "
+                                           f"{smaller:g} ({decimals} decimals)",
+                                           {"breach": d.key, "first": quantity, "second": smaller})
+                        # A rejection means nothing was placed: one retry, rounded down, is safe.
+                        quantity, retried = smaller, True
+                        self._set_status(d.key, "intent", quantity=quantity, note="precision retry")
+                        continue
+                return self._finish(p, d, "rejected", f"Sell of {quantity:g} rejected by the broker: {err}",
+                                    currency, quantity=quantity)
+            except RateLimited as err:
+                # Refused before sending (or a 429): nothing was placed, the breach may try again.
+                self.store.execute("DELETE FROM sell_intents WHERE key = ? AND status = 'intent'", (d.key,))
+                self.store.journal("autosell", p.ticker, "deferred", f"Sell not sent yet: {err}", {"breach": d.key})
+                return "deferred"
+            except (LiveOrdersForbidden, AuthError) as err:
+                return self._finish(p, d, "rejected", f"Sell of {quantity:g} not sent: {err}", currency,
+                                    quantity=quantity)
+            except Exception as err:  # noqa: BLE001 - timeout, 5xx, anything: the outcome is unknown
+                note = str(err) if isinstance(err, PapisharesError) else type(err).__name__
+                self._set_status(d.key, "unknown", note=note[:300], quantity=quantity)
+                self.store.journal("autosell", p.ticker, "unknown",
+                                   f"Sell of {quantity:g} sent but its outcome is unknown ({note}); "
+                                   "checking pending orders and positions before anything else",
+                                   {"breach": d.key})
+                log.warning("auto-sell outcome unknown for %s: %s", p.ticker, note)
+                return "unknown"
+            status = "filled" if order.status.upper() == "FILLED" else "placed"
+            return self._finish(p, d, status, f"Sold {quantity:g} at market (order {order.id}, {order.status}).",
+                                currency, order_id=order.id, quantity=quantity)
+
+    def _finish(self, p: PositionView, d: Decision, status: str, message: str, currency: str,
+                order_id: int | None = None, quantity: float | None = None) -> str:
+        self._set_status(d.key, status, order_id=order_id, note=message, quantity=quantity)
+        action = "sold" if status in ("placed", "filled") else "rejected"
+        self.store.journal("autosell", p.ticker, action, message,
+                           {"breach": d.key, "order_id": order_id, "price": p.current_price,
+                            "stop": p.stop_loss_price, "quantity": quantity})
+        kind = "autosell_placed" if action == "sold" else "autosell_rejected"
+        self.emit(alerts.autosell_event(kind, p, message, currency))
+        return status
+
+    # -- reconciliation -----------------------------------------------------------------------------
+    def reconcile(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> list[tuple[str, str]]:
+        """Settle intents whose outcome is unproven, from pending orders and positions fetched after them.
+
+        `data_since(t)` says whether both positions and orders were fetched after time t.
+        Returns (ticker, new status) pairs.
+        """
+        out: list[tuple[str, str]] = []
+        if snapshot.stale:
+            return out
+        sells = {o.ticker: o for o in snapshot.orders if o.is_sell and o.is_pending}
+        for intent in unresolved_intents(self.store):
+            ticker = intent["ticker"]
+            since = float(intent["updated_at"] or intent["created_at"])
+            if not data_since(since):
+                continue  # the data may predate the request: wait for fresher data
+            detail = json.loads(intent["detail"] or "{}")
+            before = float(detail.get("position_quantity") or 0.0)
+            view = snapshot.position(ticker)
+            if ticker in sells:
+                status, note = "placed", f"found pending sell order {sells[ticker].id} at the broker"
+                order_id: int | None = sells[ticker].id
+            elif view is None or view.quantity < before - EPS:
+                status, note, order_id = "filled", "the position is gone or smaller: the sell went through", None
+            elif self.clock() - float(intent["created_at"]) < self.unknown_grace:
+                continue  # the broker may not show it yet: look again next cycle
+            else:
+                self._hold(intent, snapshot)
+                out.append((ticker, "held"))
+                continue
+            self._set_status(intent["key"], status, order_id=order_id, note=note)
+            self.store.journal("autosell", ticker, "reconciled", f"Earlier sell request for {ticker}: {note}",
+                               {"breach": intent["key"], "status": status})
+            if view is not None:
+                self.emit(alerts.autosell_event("autosell_placed", view, f"Reconciled: {note}.",
+                                                snapshot.account.currency))
+            else:
+                self.emit(alerts.AlertEvent("autosell_placed", f"✅ <b>Auto-sell went through: "
+                                            f"{escape(ticker)}</b>\n{escape(note)}.", ticker))
+            out.append((ticker, status))
+        return out
+
+    def _hold(self, intent: dict[str, Any], snapshot: Snapshot) -> None:
+        ticker = intent["ticker"]
+        reason = (f"sell request of {intent['quantity']:g} has an unknown outcome: no pending sell order and "
+                  "the position is unchanged")
+        with self.store.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO held_tickers (ticker, reason, since) VALUES (?, ?, ?)",
+                         (ticker, reason, self.clock()))
+        self._set_status(intent["key"], "held", note=reason)
+        message = (f"Outcome unknown: {reason}. Auto-sell leaves {ticker} to you: check Trading 212, then "
+                   f"re-arm with `papishares autosell rearm {ticker}` or the dashboard's Activity page.")
+        self.store.journal("autosell", ticker, "held", message, {"breach": intent["key"]})
+        view = snapshot.position(ticker)
+        if view is not None:
+            self.emit(alerts.autosell_event("autosell_unknown", view, message, snapshot.account.currency))
+        else:
+            self.emit(alerts.AlertEvent("autosell_unknown", f"❓ <b>Auto-sell outcome unknown: "
+                                        f"{escape(ticker)}</b>\n{escape(message)}", ticker))

@@ -1,0 +1,87 @@
+"""Alert delivery: dedup keys, the journal (Activity page) and the Telegram outbox.
+
+`Notifier.emit(event)` records an alert at most once per dedup key, in one transaction: the key,
+a journal entry (so alerts show on the Activity page even without Telegram) and, when Telegram is
+configured, an outbox row. `Notifier.flush()` delivers the outbox in order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+
+from papishares.alerts import AlertEvent, AlertPlan, sample_event
+from papishares.config import Settings
+from papishares.notify import outbox
+from papishares.notify.telegram import TelegramClient
+from papishares.store import Store
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Notifier", "send_test_alert"]
+
+
+class Notifier:
+    def __init__(self, settings: Settings, store: Store, telegram: TelegramClient | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.telegram = telegram if telegram is not None else TelegramClient.from_settings(settings)
+
+    def close(self) -> None:
+        if self.telegram is not None:
+            self.telegram.close()
+
+    def keys(self) -> set[str]:
+        return {r[0] for r in self.store.execute("SELECT key FROM alert_keys")}
+
+    def emit(self, event: AlertEvent) -> bool:
+        """Record the alert unless its key was already used. True when it is new."""
+        now = time.time()
+        with self.store.transaction() as conn:
+            if event.key is not None:
+                cur = conn.execute("INSERT OR IGNORE INTO alert_keys (key, created_at) VALUES (?, ?)",
+                                   (event.key, now))
+                if cur.rowcount == 0:
+                    return False
+            conn.execute(
+                "INSERT INTO journal (ts, kind, ticker, action, message, data) VALUES (?, 'alert', ?, ?, ?, ?)",
+                (now, event.ticker, event.kind, event.plain,
+                 json.dumps({"key": event.key, "telegram": self.telegram is not None})),
+            )
+            if self.telegram is not None:
+                conn.execute(
+                    "INSERT INTO outbox (created_at, channel, text, status, attempts, next_attempt_at) "
+                    "VALUES (?, ?, ?, 'pending', 0, 0)", (now, outbox.CHANNEL, event.text))
+        log.info("alert %s%s", event.kind, f" {event.ticker}" if event.ticker else "")
+        return True
+
+    def clear(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.store.execute("DELETE FROM alert_keys WHERE key = ?", (key,))
+
+    def apply(self, plan: AlertPlan) -> int:
+        self.clear(plan.clear)
+        return sum(1 for e in plan.events if self.emit(e))
+
+    def flush(self) -> outbox.FlushResult | None:
+        if self.telegram is None:
+            return None
+        return outbox.flush(self.store, self.telegram.send)
+
+
+def send_test_alert(settings: Settings, store: Store) -> str:
+    """The dashboard's "send test alert" button: send now (not through the outbox), one line back."""
+    client = TelegramClient.from_settings(settings)
+    if client is None:
+        return "Telegram is not configured: set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID."
+    try:
+        result = client.send(sample_event(settings.environment).text)
+    finally:
+        client.close()
+    if result.ok:
+        store.journal("alert", None, "test", "Test alert sent to Telegram")
+        return f"Test alert sent to chat {settings.telegram_chat_id}."
+    store.journal("alert", None, "test_failed", f"Test alert failed: {result.error}")
+    return f"Test alert not delivered: {result.error}."

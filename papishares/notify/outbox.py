@@ -1,0 +1,90 @@
+"""The alert outbox: alerts wait in SQLite until Telegram accepts them, delivered in order, once.
+
+Only the head of the queue is tried: when it fails (Telegram down, 5xx, 429) nothing behind it is
+sent, so the phone shows alerts in the order they happened. A message Telegram refuses outright
+(400, e.g. broken HTML) is marked `failed` so it cannot block the queue forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from papishares.notify.telegram import TelegramResult
+from papishares.store import Store
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_BACKOFF = 300.0
+MAX_PER_FLUSH = 20  # Telegram allows ~1 message/s per chat: a long backlog drains over a few cycles
+
+Sender = Callable[[str], TelegramResult]
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    sent: int
+    failed: int
+    pending: int
+    error: str | None = None
+
+
+def enqueue(store: Store, text: str, channel: str = CHANNEL, now: float | None = None) -> int:
+    now = time.time() if now is None else now
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO outbox (created_at, channel, text, status, attempts, next_attempt_at) "
+            "VALUES (?, ?, ?, 'pending', 0, 0)",
+            (now, channel, text),
+        )
+        return int(cur.lastrowid or 0)
+
+
+def pending_count(store: Store, channel: str = CHANNEL) -> int:
+    return int(store.execute("SELECT count(*) FROM outbox WHERE channel = ? AND status = 'pending'",
+                             (channel,))[0][0])
+
+
+def _backoff(attempts: int) -> float:
+    return min(MAX_BACKOFF, 2.0 ** max(0, attempts - 1))
+
+
+def flush(store: Store, send: Sender, channel: str = CHANNEL, now: Callable[[], float] = time.time,
+          limit: int = MAX_PER_FLUSH) -> FlushResult:
+    """Deliver pending messages oldest first; stop at the first one Telegram does not take yet."""
+    sent = failed = 0
+    error: str | None = None
+    for _ in range(limit):
+        rows = store.query(
+            "SELECT id, text, attempts, next_attempt_at FROM outbox WHERE channel = ? AND status = 'pending' "
+            "ORDER BY id LIMIT 1",
+            (channel,),
+        )
+        if not rows:
+            break
+        row = rows[0]
+        if row["next_attempt_at"] and row["next_attempt_at"] > now():
+            break  # the head waits for its retry time; so does everything behind it
+        result = send(row["text"])
+        attempts = int(row["attempts"] or 0) + 1
+        if result.ok:
+            store.execute("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL "
+                          "WHERE id = ?", (attempts, now(), row["id"]))
+            sent += 1
+            continue
+        error = result.error
+        if result.permanent:
+            store.execute("UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ?",
+                          (attempts, result.error, row["id"]))
+            log.warning("alert %s dropped: %s", row["id"], result.error)
+            failed += 1
+            continue
+        wait = result.retry_after if result.retry_after is not None else _backoff(attempts)
+        store.execute("UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                      (attempts, now() + wait, result.error, row["id"]))
+        log.warning("alert delivery postponed %.0f s: %s", wait, result.error)
+        break
+    return FlushResult(sent, failed, pending_count(store, channel), error)

@@ -1,0 +1,347 @@
+"""Auto-sell: the pure decision, and the execution over real HTTP against the fake Trading 212.
+
+The worker's cycle is driven in-process (Service + Trading212Client + real SQLite) so each test
+controls exactly when a cycle runs. Positions are cached by the client for just over 1 s (the
+endpoint's rate period), so a test waits that long after changing a price on the server.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from papishares import autosell
+from papishares.autosell import SellContext, decide, round_down
+from papishares.broker.trading212 import Trading212Client
+from papishares.market.none import NoMarketData
+from papishares.service import Service
+from papishares.store import Store
+from papishares.worker import Worker
+from tests.conftest import t212_settings_for
+from tests.fakes.t212_server import FakeTrading212
+from tests.test_alerts import position
+
+POSITIONS_PERIOD = 1.25  # the client serves cached positions for 1 s + margin
+TSLA = "TSLA_US_EQ"  # 3 @ 250 USD, price 230; its calculated stop is about 206
+
+
+# -- pure ------------------------------------------------------------------------------------------------
+def ctx(**kw: Any) -> SellContext:
+    values: dict[str, Any] = dict(enabled=True, fresh=True, environment="t212-demo", allow_live=False)
+    values.update(kw)
+    return SellContext(**values)
+
+
+def test_no_decision_above_the_stop_or_for_a_breach_already_acted_on() -> None:
+    assert decide(position(current_price=230.0), "k", ctx()) is None
+    assert decide(position(current_price=200.0), "k", ctx(done=frozenset({"k"}))) is None
+    assert decide(position(current_price=200.0, stop_loss_price=None), "k", ctx()) is None
+
+
+def test_sells_the_available_quantity_rounded_down() -> None:
+    d = decide(position(current_price=206.0, quantity_available=2.1234567891), "k", ctx())
+    assert d is not None and d.action == "sell" and d.quantity == 2.123456
+    d = decide(position(current_price=200.0, quantity_available=2.129), "k", ctx(precision={TSLA: 2}))
+    assert d is not None and d.quantity == 2.12
+
+
+@pytest.mark.parametrize(("change", "reason", "alerted"), [
+    ({"enabled": False}, "off", False),
+    ({"held": frozenset({TSLA})}, "held", False),  # the "outcome unknown" alert already said it
+    ({"unresolved": frozenset({TSLA})}, "reconciling", False),
+    ({"fresh": False}, "stale", False),
+    ({"pending_sell": frozenset({TSLA})}, "pending_sell", False),
+    ({"environment": "t212-live"}, "live_forbidden", True),
+    ({"dry_run": True}, "dry_run", True),
+])
+def test_skip_reasons(change: dict[str, Any], reason: str, alerted: bool) -> None:
+    d = decide(position(current_price=200.0), "k", ctx(**change))
+    assert d is not None and d.reason == reason and d.action != "sell" and d.alert is alerted
+
+
+def test_position_level_skips() -> None:
+    assert decide(position(current_price=2.0, price_suspect=True), "k", ctx()).reason == "suspect_price"
+    assert decide(position(current_price=200.0, market_open=False), "k", ctx()).reason == "market_closed"
+    assert decide(position(current_price=200.0, market_open=None), "k", ctx()).reason == "market_closed"
+    assert decide(position(current_price=200.0, quantity_available=0.0), "k", ctx()).reason == "nothing_available"
+    live_ok = decide(position(current_price=200.0), "k", ctx(environment="t212-live", allow_live=True))
+    assert live_ok is not None and live_ok.action == "sell"
+
+
+def test_rounding_and_precision_helpers() -> None:
+    assert round_down(12.5, 0) == 12.0
+    assert round_down(0.999999999, 6) == 0.999999
+    assert round_down(1.1, 1) == 1.1  # no float artefact rounds it to 1.0
+    assert round_down(-1.0, 2) == 0.0
+    assert autosell.stated_precision("invalid quantity precision 4") == 4
+    assert autosell.stated_precision("nothing said") is None
+    assert autosell.retry_precision(10.5678, "invalid quantity precision 2") == 2
+    assert autosell.retry_precision(10.5678, "invalid quantity precision 4") == 0  # names what we sent
+    assert autosell.retry_precision(10.5678, None) == 0
+
+
+# -- over HTTP ------------------------------------------------------------------------------------------
+class Rig:
+    """One worker acting on one SQLite file against the fake server, cycle by cycle."""
+
+    def __init__(self, server: FakeTrading212, db: Path, dry_run: bool = False, **overrides: Any) -> None:
+        self.server = server
+        self.settings = t212_settings_for(server, db, worker_positions_interval=1.0, **overrides)
+        self.store = Store(db)
+        self.broker = Trading212Client(self.settings, self.store)
+        service = Service(self.settings, self.store, self.broker, NoMarketData())
+        self.worker = Worker(self.settings, service, dry_run=dry_run, unknown_grace=0.0)
+        assert self.worker.lease.try_acquire()[0]
+
+    def cycle(self, wait: bool = True) -> Any:
+        if wait:
+            time.sleep(POSITIONS_PERIOD)
+        return self.worker.cycle()
+
+    def journal(self, action: str | None = None, ticker: str = TSLA) -> list[dict[str, Any]]:
+        rows = [r for r in self.store.journal_entries(500, kind="autosell") if r["ticker"] == ticker]
+        return [r for r in rows if action is None or r["action"] == action]
+
+    def intents(self) -> list[dict[str, Any]]:
+        return self.store.query("SELECT * FROM sell_intents ORDER BY id")
+
+    def alerts(self, kind: str) -> list[dict[str, Any]]:
+        return [r for r in self.store.journal_entries(500, kind="alert") if r["action"] == kind]
+
+    def close(self) -> None:
+        self.broker.close()
+        self.worker.notifier.close()
+        self.store.close()
+
+
+@pytest.fixture
+def rig(t212_server: FakeTrading212, tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(t212_server, tmp_path / "p.db")
+    r.store.set_autosell(True)
+    yield r
+    r.close()
+
+
+def breach(rig: Rig, price: float = 200.0) -> None:
+    """A first cycle at the normal price (recorded), then the price falls through the stop."""
+    rig.cycle(wait=False)
+    rig.server.set_price(TSLA, price)
+
+
+def test_sells_once_with_the_documented_body_and_the_position_goes(rig: Rig) -> None:
+    breach(rig)
+    report = rig.cycle()
+    assert [d.reason for d in report.decisions] == ["sell"]
+    assert [s["body"] for s in rig.server.sells()] == [{"ticker": TSLA, "quantity": -3, "extendedHours": False}]
+    assert [i["status"] for i in rig.intents()] == ["filled"]
+    assert len(rig.journal("sold")) == 1 and len(rig.alerts("autosell_placed")) == 1
+    rig.cycle()
+    rig.cycle()
+    assert len(rig.server.sells()) == 1
+    assert rig.worker.previous is not None and rig.worker.previous.position(TSLA) is None
+
+
+def test_exactly_one_sell_per_breach_across_cycles(rig: Rig) -> None:
+    breach(rig)
+    # The server queues the order (its market just closed; our cached schedule still says open):
+    # the position stays, breached, with a pending sell.
+    rig.server.set_market_open(51, False)
+    rig.cycle()
+    assert len(rig.server.sells()) == 1 and rig.server.orders
+    for _ in range(3):
+        rig.cycle()
+    assert len(rig.server.sells()) == 1
+    # Even with the pending order gone, the same breach never sells again ...
+    rig.server.orders.clear()
+    rig.cycle()
+    rig.cycle()
+    assert len(rig.server.sells()) == 1
+    # ... but a new breach (the price recovered above the stop, then fell again) may.
+    rig.server.set_price(TSLA, 240.0)
+    rig.cycle()
+    rig.server.set_price(TSLA, 201.0)
+    rig.server.set_market_open(51, True)
+    rig.cycle()
+    assert len(rig.server.sells()) == 2
+    keys = [i["key"] for i in rig.intents()]
+    assert len(set(keys)) == 2 and keys[0].endswith(":1") and keys[1].endswith(":2")
+
+
+def test_no_sell_when_the_flag_is_off(rig: Rig) -> None:
+    rig.store.set_autosell(False)
+    breach(rig)
+    rig.cycle()
+    rig.cycle()
+    assert rig.server.sells() == []
+    skipped = rig.journal("skipped")
+    assert len(skipped) == 1 and "auto-sell is off" in skipped[0]["message"]
+    assert len(rig.alerts("stop_breached")) == 1
+
+
+def test_no_sell_while_the_market_is_closed_by_schedule(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    t212_server.set_market_open(51, False)
+    r = Rig(t212_server, tmp_path / "p.db")
+    r.store.set_autosell(True)
+    try:
+        breach(r)
+        r.cycle()
+        assert r.server.sells() == []
+        assert "exchange is closed" in r.journal("skipped")[0]["message"]
+    finally:
+        r.close()
+
+
+def test_no_sell_while_a_sell_order_is_pending(rig: Rig) -> None:
+    rig.server.add_order(TSLA, "STOP", -1, stop_price=150.0)
+    breach(rig)
+    rig.cycle()
+    assert rig.server.sells() == []
+    assert json.loads(rig.journal("skipped")[0]["data"])["reason"] == "pending_sell"
+
+
+def test_no_sell_in_live_without_the_allow_flag(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    r = Rig(t212_server, tmp_path / "p.db", t212_env="live")
+    r.store.set_autosell(True)
+    try:
+        assert r.broker.environment == "t212-live"
+        breach(r)
+        r.cycle()
+        r.cycle()
+        assert r.server.sells() == [] and r.server.order_posts == []
+        assert len(r.alerts("autosell_skipped")) == 1
+        assert "PAPISHARES_ALLOW_LIVE_ORDERS" in r.journal("skipped")[0]["message"]
+    finally:
+        r.close()
+
+
+def test_dry_run_records_and_alerts_would_sell(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    r = Rig(t212_server, tmp_path / "p.db", dry_run=True)
+    r.store.set_autosell(True)
+    try:
+        breach(r)
+        r.cycle()
+        r.cycle()
+        assert r.server.order_posts == []
+        assert len(r.journal("would_sell")) == 1 and len(r.alerts("autosell_dry_run")) == 1
+        assert "Would sell 3" in r.journal("would_sell")[0]["message"]
+    finally:
+        r.close()
+
+
+def test_a_single_100x_tick_does_not_sell_but_a_confirmed_one_does(rig: Rig) -> None:
+    breach(rig, price=2.30)  # a pence/pounds-style 100x drop
+    report = rig.cycle()
+    assert [d.reason for d in report.decisions] == ["suspect_price"]
+    rig.server.set_price(TSLA, 230.0)
+    rig.cycle()
+    assert rig.server.sells() == []
+    rig.server.set_price(TSLA, 2.30)
+    rig.cycle()  # suspect again
+    assert rig.server.sells() == []
+    rig.cycle()  # the next cycle sees the same price: confirmed
+    assert len(rig.server.sells()) == 1
+
+
+def test_a_500_after_placing_is_reconciled_never_resent(rig: Rig) -> None:
+    rig.server.inject("POST", "/equity/orders/market", "place_then_500")
+    breach(rig)
+    rig.cycle()
+    assert len(rig.server.sells()) == 1 and [i["status"] for i in rig.intents()] == ["unknown"]
+    rig.cycle()
+    rig.cycle()
+    assert len(rig.server.sells()) == 1
+    assert [i["status"] for i in rig.intents()] == ["filled"]
+    assert len(rig.journal("reconciled")) == 1
+
+
+def test_a_timeout_after_placing_is_reconciled_never_resent(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    t212_server.inject("POST", "/equity/orders/market", "place_then_hang", seconds=2.0)
+    t212_server.set_market_open(51, True)
+    r = Rig(t212_server, tmp_path / "p.db", http_timeout=1.0)
+    r.store.set_autosell(True)
+    try:
+        breach(r)
+        r.server.set_market_open(51, False)  # the order stays pending at the broker
+        r.cycle()
+        assert len(r.server.sells()) == 1 and r.intents()[0]["status"] == "unknown"
+        r.cycle()
+        r.cycle()
+        assert len(r.server.sells()) == 1
+        assert r.intents()[0]["status"] == "placed" and r.intents()[0]["broker_order_id"] in r.server.orders
+    finally:
+        r.close()
+
+
+def test_an_unproven_outcome_holds_the_position_until_rearmed(rig: Rig) -> None:
+    rig.server.inject("POST", "/equity/orders/market", "status", status=502)  # not placed, but who knows
+    breach(rig)
+    rig.cycle()
+    rig.cycle()
+    assert [h["ticker"] for h in autosell.held_tickers(rig.store)] == [TSLA]
+    assert len(rig.alerts("autosell_unknown")) == 1
+    assert "autosell rearm TSLA_US_EQ" in rig.alerts("autosell_unknown")[0]["message"]
+    rig.cycle()
+    assert rig.server.count("POST", "/equity/orders/market") == 1  # held: never resent
+    assert autosell.rearm(rig.store, TSLA) is True
+    assert autosell.rearm(rig.store, TSLA) is False
+    rig.cycle()
+    assert rig.server.count("POST", "/equity/orders/market") == 2 and rig.intents()[-1]["status"] == "filled"
+
+
+def test_precision_rejection_gets_one_retry_rounded_down(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    t212_server.add_position("RRl_EQ", 10.5678, 7000.0, 7000.0)  # the server allows 2 decimals for RR
+    t212_server.inject("POST", "/equity/orders/market", "error", status=400,
+                       error_type="quantity-precision-mismatch", detail="invalid quantity precision 2")
+    r = Rig(t212_server, tmp_path / "p.db")
+    r.store.set_autosell(True)
+    try:
+        r.cycle(wait=False)
+        t212_server.set_price("RRl_EQ", 6000.0)
+        r.cycle()
+        # The injected rejection answers the first POST (10.5678); the retry (10.56) is placed.
+        assert t212_server.count("POST", "/equity/orders/market") == 2
+        assert [s["body"]["quantity"] for s in t212_server.sells()] == [-10.56]
+        assert r.intents()[0]["status"] == "filled" and r.intents()[0]["quantity"] == 10.56
+        assert autosell.precisions(r.store) == {"RRl_EQ": 2}
+    finally:
+        r.close()
+
+
+def test_precision_retry_happens_once_only(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    t212_server.add_position("RRl_EQ", 10.5678, 7000.0, 7000.0)
+    for _ in range(2):
+        t212_server.inject("POST", "/equity/orders/market", "error", status=400,
+                           error_type="quantity-precision-mismatch", detail="invalid quantity precision 1")
+    r = Rig(t212_server, tmp_path / "p.db")
+    r.store.set_autosell(True)
+    try:
+        r.cycle(wait=False)
+        t212_server.set_price("RRl_EQ", 6000.0)
+        r.cycle()
+        r.cycle()
+        assert t212_server.count("POST", "/equity/orders/market") == 2
+        assert r.intents()[0]["status"] == "rejected" and r.intents()[0]["quantity"] == 10.5
+        assert len(r.alerts("autosell_rejected")) == 1
+    finally:
+        r.close()
+
+
+def test_a_worker_without_the_lease_never_sends(rig: Rig) -> None:
+    breach(rig)
+    rig.store.execute("UPDATE lease SET owner = 'someone-else', expires_at = ?", (time.time() + 60,))
+    report = rig.cycle()
+    assert rig.server.sells() == [] and report.decisions == []
+
+
+def test_the_intent_is_only_recorded_under_the_lease(rig: Rig) -> None:
+    """The last line of defence: the lease is re-checked inside the intent's BEGIN IMMEDIATE."""
+    breach(rig)
+    rig.worker.seller.lease_ok = lambda: False  # lost between the cycle's renewal and the sale
+    report = rig.cycle()
+    assert [d.reason for d in report.decisions] == ["sell"]
+    assert rig.server.order_posts == [] and rig.intents() == []
