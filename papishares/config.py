@@ -284,6 +284,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
         dashboard_password=_secret(env, "PAPISHARES_DASHBOARD_PASSWORD"),
         refresh_seconds=int(refresh),
         worker_positions_interval=interval,
+        worker_lease_seconds=_number(env, "PAPISHARES_WORKER_LEASE_SECONDS", 20.0, 4.99, 3600,
+                                     "a number of seconds from 5 to 3600"),
         heartbeat_max_age=_number(env, "PAPISHARES_HEARTBEAT_MAX_AGE", 60.0, 0.0, 86400, "a number of seconds"),
         demo_seed=int(seed_raw) if seed_raw else 212,
         demo_always_open=_bool(env, "PAPISHARES_DEMO_ALWAYS_OPEN", False),

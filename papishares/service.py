@@ -185,7 +185,8 @@ class Service:
         rows = []
         records = {}
         for p in positions:
-            rec = self.store.record_price(p.ticker, p.quantity, p.average_price, p.current_price, now)
+            opened = p.created_at.timestamp() if p.created_at else None
+            rec = self.store.record_price(p.ticker, p.quantity, p.average_price, p.current_price, now, opened)
             records[p.ticker] = rec
             m_price, m_qty = manual.get(p.ticker, (None, 0.0))
             rows.append(

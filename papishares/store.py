@@ -195,18 +195,23 @@ class Store:
 
     # -- position state: high-water marks and ratcheted stops ------------------------------------
     def record_price(self, ticker: str, quantity: float, average_price: float, price: float,
-                     now: float | None = None) -> PriceRecord:
+                     now: float | None = None, opened_at: float | None = None) -> PriceRecord:
         """Record a price seen for an open position; raise its high-water mark atomically.
 
         A price more than 50% away from the last recorded one does not raise the high-water mark
-        until it is seen again (a pence/pounds mix-up must never lift a stop 100x).
+        until it is seen again (a pence/pounds mix-up must never lift a stop 100x). `opened_at` is
+        the broker's creation time of the position: one created after the stored state began is a
+        new position (sold and bought back between two looks), so its state starts afresh.
         """
         now = time.time() if now is None else now
+        if opened_at is not None:
+            self.execute("DELETE FROM position_state WHERE ticker = ? AND opened_at IS NOT NULL AND opened_at < ?",
+                         (ticker, opened_at - 1.0))
         row = self.execute(
             """
             INSERT INTO position_state (ticker, quantity, average_price, max_price, last_price,
                                         prev_price, last_price_at, opened_at, updated_at)
-            VALUES (:t, :q, :avg, max(:price, :avg), :price, NULL, :now, :now, :now)
+            VALUES (:t, :q, :avg, max(:price, :avg), :price, NULL, :now, :opened, :now)
             ON CONFLICT(ticker) DO UPDATE SET
                 max_price = CASE
                     WHEN position_state.last_price > 0
@@ -221,7 +226,8 @@ class Store:
                 updated_at = excluded.updated_at
             RETURNING max_price, prev_price
             """,
-            {"t": ticker, "q": quantity, "avg": average_price, "price": price, "now": now},
+            {"t": ticker, "q": quantity, "avg": average_price, "price": price, "now": now,
+             "opened": now if opened_at is None else opened_at},
         )
         max_price, prev = row[0]
         return PriceRecord(float(max_price), None if prev is None else float(prev))

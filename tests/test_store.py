@@ -107,3 +107,16 @@ def test_flags_and_journal(tmp_path: Path) -> None:
     assert store.symbol_overrides() == {"FB_US_EQ": "META"}
     store.set_symbol_override("FB_US_EQ", None)
     assert store.symbol_overrides() == {}
+
+
+def test_a_position_bought_back_after_a_sale_starts_afresh(tmp_path: Path) -> None:
+    store = Store(tmp_path / "p.db")
+    store.record_price("X", 10, 100.0, 150.0, now=1000.0, opened_at=500.0)
+    store.ratchet_stop("X", 10, 140.0)
+    # same position seen again: state kept
+    assert store.record_price("X", 10, 100.0, 120.0, now=1100.0, opened_at=500.0).max_price == 150.0
+    # sold and bought back between two looks: the broker's creation time is after the state began
+    rec = store.record_price("X", 10, 90.0, 95.0, now=1200.0, opened_at=1150.0)
+    assert rec.max_price == 95.0 and rec.prev_price is None
+    assert store.position_states()["X"]["stop_price"] is None
+    assert store.position_states()["X"]["opened_at"] == 1150.0
