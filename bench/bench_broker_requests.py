@@ -27,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from papishares.broker.trading212 import Trading212Client  # noqa: E402
 from papishares.config import Secret, Settings  # noqa: E402
+from papishares.market.demo import DemoMarketData  # noqa: E402
+from papishares.service import Service  # noqa: E402
 from papishares.store import Store  # noqa: E402
 from tests.fakes.t212_server import DEFAULT_KEY, DEFAULT_SECRET  # noqa: E402
 
@@ -45,10 +47,29 @@ def requests_made(url: str) -> int:
     return sum(state(url)["counts"].values())
 
 
+def settings_for(url: str, db: Path) -> Settings:
+    return Settings(t212_api_key=Secret(DEFAULT_KEY), t212_secret_key=Secret(DEFAULT_SECRET), t212_env="demo",
+                    t212_api_base=url + "/api/v0", broker="t212", db_path=db, http_timeout=5.0)
+
+
 def client_for(url: str, db: Path) -> Trading212Client:
-    settings = Settings(t212_api_key=Secret(DEFAULT_KEY), t212_secret_key=Secret(DEFAULT_SECRET), t212_env="demo",
-                        t212_api_base=url + "/api/v0", broker="t212", db_path=db, http_timeout=5.0)
-    return Trading212Client(settings, Store(db))
+    return Trading212Client(settings_for(url, db), Store(db))
+
+
+class CountingMarketData:
+    """The demo market data, counting how many batched calls a snapshot makes."""
+
+    name = "demo"
+
+    def __init__(self) -> None:
+        self.inner = DemoMarketData()
+        self.calls = 0
+        self.symbols = 0
+
+    def daily_bars(self, requests, min_bars=260):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        self.symbols += len(requests)
+        return self.inner.daily_bars(requests, min_bars)
 
 
 def main() -> None:
@@ -67,26 +88,26 @@ def main() -> None:
         client = client_for(url, tmp / "service.db")
         client.instruments()  # cached for 6 h in SQLite: not part of a refresh
         client.exchanges()
+        market = CountingMarketData()
+        service = Service(settings_for(url, tmp / "service.db"), client.store, client, market)
         httpx.post(url + "/__admin/reset_counters")
 
-        def refresh() -> tuple[int, float, int]:
-            before, start = requests_made(url), time.perf_counter()
-            account = client.account_summary()
-            positions = client.positions()
-            client.orders()
-            client.instruments()
+        def refresh() -> tuple[int, float, int, int]:
+            before, calls, start = requests_made(url), market.calls, time.perf_counter()
+            snapshot = service.snapshot()
             elapsed = time.perf_counter() - start
-            assert account.currency == "GBP"
-            return requests_made(url) - before, elapsed, len(positions)
+            assert snapshot.account.currency == "GBP" and not snapshot.stale
+            return requests_made(url) - before, elapsed, len(snapshot.positions), market.calls - calls
 
-        cold_n, cold_t, held = refresh()
-        warm_n, warm_t, _ = refresh()
+        cold_n, cold_t, held, cold_md = refresh()
+        warm_n, warm_t, _, warm_md = refresh()
         time.sleep(5.5)  # every period over: what the next worker cycle pays
-        next_n, next_t, _ = refresh()
+        next_n, next_t, _, next_md = refresh()
         print(f"positions held: {held}")
-        print(f"service pattern  (summary + positions + orders + instruments cached): {cold_n} requests, "
-              f"{cold_t * 1000:.0f} ms cold; {warm_n} requests, {warm_t * 1000:.1f} ms inside the periods; "
-              f"{next_n} requests, {next_t * 1000:.0f} ms on the next cycle")
+        print(f"Service.snapshot() (summary + positions + orders; instruments and exchanges from SQLite): "
+              f"{cold_n} broker requests + {cold_md} market-data batch, {cold_t * 1000:.0f} ms cold; "
+              f"{warm_n} requests + {warm_md} batch, {warm_t * 1000:.0f} ms inside the periods; "
+              f"{next_n} requests + {next_md} batch, {next_t * 1000:.0f} ms on the next cycle")
 
         tickers = [p.ticker for p in client.positions()][: args.naive_limit or args.positions]
         naive = client_for(url, tmp / "naive.db")
