@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +36,7 @@ from papishares.models import (
     SymbolRequest,
     utcnow,
 )
+from papishares.numbers import age_words, finite
 from papishares.store import Store
 
 log = logging.getLogger(__name__)
@@ -53,32 +53,15 @@ class MarketContext:
     exchanges: list[Exchange]
 
 
-def _age_words(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
-
-
 def _nan(x: float | None) -> float:
     return float("nan") if x is None else x
 
 
 def _round(x: object, digits: int = 4) -> float | None:
-    value = _finite(x)
+    value = finite(x)
     return None if value is None else round(value, digits)
 
 
-def _finite(x: object) -> float | None:
-    try:
-        value = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 class Service:
@@ -140,7 +123,7 @@ class Service:
             if last is None:
                 raise
             age = now - (last.data_time or last.generated_at).timestamp()
-            return replace(last, stale=True, broker_note=f"{err} Showing data from {_age_words(age)} ago.")
+            return replace(last, stale=True, broker_note=f"{err} Showing data from {age_words(age)} ago.")
 
         ctx = self.context([p.ticker for p in positions])
         requests = self.symbol_requests(positions, ctx)
@@ -209,7 +192,7 @@ class Service:
         # processes); pass 2 derives risk and distances from the stops in force.
         first = risk.compute_stops(frame, total_value=total_value, risk_pct=self.settings.risk_percentage)
         for ticker, qty, calc in zip(first.index, first["quantity"], first["calculated_stop"], strict=True):
-            frame.loc[ticker, "stored_stop"] = _nan(self.store.ratchet_stop(ticker, float(qty), _finite(calc)))
+            frame.loc[ticker, "stored_stop"] = _nan(self.store.ratchet_stop(ticker, float(qty), finite(calc)))
             frame.loc[ticker, "stored_qty"] = qty
         computed = risk.compute_stops(frame, total_value=total_value, risk_pct=self.settings.risk_percentage)
 
@@ -218,10 +201,10 @@ class Service:
         currency = account.currency
         for p in positions:
             row = computed.loc[p.ticker]
-            stop = _finite(row["stop"])
-            fx = _finite(row["fx"])
+            stop = finite(row["stop"])
+            fx = finite(row["fx"])
             m_price, m_qty = manual.get(p.ticker, (None, 0.0))
-            eff = _finite(row["effective_stop"])
+            eff = finite(row["effective_stop"])
             note = None
             if stop is None:
                 note = risk.stop_note(p.wallet_current_value, budget, self.settings.risk_percentage, currency)
@@ -259,7 +242,7 @@ class Service:
                     manual_stop_loss_quantity=m_qty,
                     macd_signal=None if ind is None else ind["macd_state"],
                     macd_crossover=None if ind is None else (ind["macd_crossover"] or None),
-                    sma_17=None if ind is None else _finite(ind["sma_17"]),
+                    sma_17=None if ind is None else finite(ind["sma_17"]),
                     yahoo_symbol=symbol,
                     fx=fx,
                     market_value=p.wallet_current_value,
@@ -269,8 +252,8 @@ class Service:
                     distance_to_stop_pct=_round(row["distance_to_stop_pct"]),
                     effective_stop=eff,
                     stop_breached=stop is not None and p.current_price <= stop,
-                    macd=None if ind is None else _finite(ind["macd"]),
-                    macd_signal_line=None if ind is None else _finite(ind["macd_signal_line"]),
+                    macd=None if ind is None else finite(ind["macd"]),
+                    macd_signal_line=None if ind is None else finite(ind["macd_signal_line"]),
                     last_bar_date=None if ind is None else ind["last_date"],
                     market_open=market_schedule.is_open(inst, ctx.exchanges, moment) if inst else None,
                     price_suspect=suspect,
@@ -301,7 +284,7 @@ class Service:
         """Drop indicators whose bars are in another scale than the broker's price (pence vs pounds)."""
         if ind is None:
             return None, None
-        close = _finite(ind.get("close"))
+        close = finite(ind.get("close"))
         if close is None or close <= 0 or p.current_price <= 0:
             return ind, None
         ratio = close / p.current_price

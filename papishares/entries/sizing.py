@@ -8,13 +8,13 @@ The share count itself is `papishares.risk.position_size`, the one sizing formul
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from papishares import risk
+from papishares.numbers import finite
 
 STOP_ATR_MULTIPLE = 2.0  # the Turtle initial stop: 2N below the entry
 SIZING_COLUMNS = ["fx", "initial_stop", "shares", "cost", "cost_account", "risk_amount", "risk_pct",
@@ -30,12 +30,6 @@ class Sizing:
     risk_amount: float | None  # account currency: shares * 2N * fx
 
 
-def _finite(x: object) -> float | None:
-    try:
-        value = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def size_one(close: float | None, atr: float | None, fx: float | None, account_value: float | None,
@@ -45,11 +39,11 @@ def size_one(close: float | None, atr: float | None, fx: float | None, account_v
     >>> size_one(100.0, 2.5, 1.0, 10_000.0, 1.0)  # budget 100, 5 per share at risk
     Sizing(shares=20.0, initial_stop=95.0, cost=2000.0, cost_account=2000.0, risk_amount=100.0)
     """
-    c, n, f = _finite(close), _finite(atr), _finite(fx)
+    c, n, f = finite(close), finite(atr), finite(fx)
     if c is None or n is None or c <= 0 or n <= 0:
         return Sizing(None, None, None, None, None)
     stop = c - STOP_ATR_MULTIPLE * n
-    if f is None or f <= 0 or _finite(account_value) is None:
+    if f is None or f <= 0 or finite(account_value) is None:
         return Sizing(None, stop, None, None, None)  # the stop is known, the money is not
     # position_size wants a positive stop below entry; a stop <= 0 risks the whole price per share
     shares = risk.position_size(account_value, risk_pct, c, c - STOP_ATR_MULTIPLE * n, f,
@@ -81,10 +75,10 @@ def size_frame(scan: pd.DataFrame, fx: pd.Series, account_value: float | None, r
         },
         index=scan.index,
     ).astype(float)
-    value = _finite(account_value)
+    value = finite(account_value)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["risk_pct"] = out["risk_amount"] / value * 100 if value and value > 0 else np.nan
-        base = _finite(total_risk_pct)
+        base = finite(total_risk_pct)
         out["total_risk_after_pct"] = out["risk_pct"] + base if base is not None else np.nan
     after = out["total_risk_after_pct"].to_numpy()
     out["over_total_risk"] = pd.Series(after > threshold_pct, index=scan.index, dtype=object).where(

@@ -25,6 +25,7 @@ import streamlit as st
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.errors import AuthError, BrokerError, PapisharesError
 from papishares.models import Snapshot
+from papishares.numbers import age_words  # noqa: F401 - re-exported for pages
 from papishares.service import Service, build_service
 
 log = logging.getLogger(__name__)
@@ -79,18 +80,6 @@ def service(settings: Settings) -> Service:
     return _service(settings_key(settings), settings)
 
 
-def _age_words(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
-
-
-def age_words(seconds: float | None) -> str:
-    return "unknown" if seconds is None else _age_words(max(0.0, seconds))
 
 
 def _last_good(svc: Service | None) -> Snapshot | None:

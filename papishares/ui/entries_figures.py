@@ -6,23 +6,16 @@ Donchian lines over the chart's history, from papishares.indicators.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
 
 from papishares import indicators
+from papishares.numbers import finite
 
 RED, GREEN, AMBER, GREY, BLUE = "#d62728", "#2ca02c", "#ff7f0e", "#7f7f7f", "#1f77b4"
 SHOWN_BARS = 160  # about eight months: both channels and the breakout are visible
 
 
-def _finite(x: object) -> float | None:
-    try:
-        value = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def breakout_chart(bars: pd.DataFrame, candidate: pd.Series, symbol: str) -> go.Figure:
@@ -39,7 +32,7 @@ def breakout_chart(bars: pd.DataFrame, candidate: pd.Series, symbol: str) -> go.
     pence = str(candidate.get("currency") or "").upper() == "GBX"
     unit = "p" if pence else f" {candidate.get('currency') or ''}"
     system = candidate.get("system")
-    level, stop = _finite(candidate.get("breakout_level")), _finite(candidate.get("initial_stop"))
+    level, stop = finite(candidate.get("breakout_level")), finite(candidate.get("initial_stop"))
     if level is not None:
         label = f"breakout {level:,.2f}{unit}" if system else f"next breakout {level:,.2f}{unit}"
         fig.add_hline(y=level, line={"color": GREEN, "dash": "dash", "width": 1.5}, annotation_text=label,
