@@ -52,6 +52,10 @@ class MarketContext:
     instruments: dict[str, Instrument]
     exchanges: list[Exchange]
 
+    def instrument(self, p: BrokerPosition) -> Instrument:
+        """The instrument, or a stand-in without a schedule (market hours then fall back to weekdays)."""
+        return self.instruments.get(p.ticker) or Instrument(p.ticker, p.name, p.ticker.split("_")[0], p.currency)
+
 
 def _nan(x: float | None) -> float:
     return float("nan") if x is None else x
@@ -101,7 +105,8 @@ class Service:
             inst = ctx.instruments.get(p.ticker)
             short = inst.short_name if inst else p.ticker.split("_")[0]
             symbol = yahoo_symbol(p.ticker, short, overrides.get(p.ticker))
-            requests.append(SymbolRequest(p.ticker, symbol, p.currency))
+            if symbol:  # an unknown ticker shape without an override: no bars, no indicators
+                requests.append(SymbolRequest(p.ticker, symbol, p.currency))
         return requests
 
     # -- the snapshot -------------------------------------------------------------------------------
@@ -255,7 +260,7 @@ class Service:
                     macd=None if ind is None else finite(ind["macd"]),
                     macd_signal_line=None if ind is None else finite(ind["macd_signal_line"]),
                     last_bar_date=None if ind is None else ind["last_date"],
-                    market_open=market_schedule.is_open(inst, ctx.exchanges, moment) if inst else None,
+                    market_open=market_schedule.is_open(ctx.instrument(p), ctx.exchanges, moment),
                     price_suspect=suspect,
                 )
             )
@@ -274,8 +279,8 @@ class Service:
             if series.empty:
                 continue
             last_date = series.index[-1].date()
-            inst = ctx.instruments.get(p.ticker)
-            drop[symbol] = not market_schedule.last_bar_completed(last_date, inst, ctx.exchanges, moment)
+            drop[symbol] = not market_schedule.last_bar_completed(last_date, ctx.instrument(p), ctx.exchanges,
+                                                                  moment)
         return drop
 
     @staticmethod
