@@ -231,13 +231,13 @@ def test_a_new_ticker_never_crashes_and_refreshes_instruments(t212_server: FakeT
     service = _service(t212_server, tmp_path, clock)
     service.snapshot()  # instruments now cached in SQLite
     t212_server.add_instrument("NEWCOl_EQ", "New Company plc", "NEWCO", "GBX", 123)
-    t212_server.add_position("NEWCOl_EQ", 10, 100.0, 101.0)
+    t212_server.add_position("NEWCOl_EQ", 1000, 100.0, 101.0)  # £1,010 at 101p
     clock.sleep(6)
     snap = service.snapshot()  # the instruments endpoint allows 1 request / 50 s: the stored list serves
     newco = snap.position("NEWCOl_EQ")
     assert newco is not None
     assert newco.short_name == "NEWCOl"  # not refreshed yet: a stand-in from the ticker
-    assert newco.stop_loss_price == pytest.approx(101.0 - 0.007 * snap.account.total_value / 0.01 / 10, abs=1e-3)
+    assert newco.stop_loss_price == pytest.approx(101.0 - 0.007 * snap.account.total_value / 0.01 / 1000, abs=1e-3)
     assert newco.market_open is not None  # weekday fallback when no schedule is known
     clock.sleep(51)
     refreshed = service.snapshot()
