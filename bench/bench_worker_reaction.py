@@ -66,7 +66,7 @@ def main() -> None:
                 time.sleep(rng.uniform(0, INTERVAL))  # a random phase of the worker's cycle
                 sells_before = len(server.sells())
                 crossed = time.time()
-                server.set_price(TSLA, 200.0)
+                server.set_price(TSLA, 180.0)  # well below the stop: each sale grows the cash, so the stop drifts
                 wait_for(lambda n=sells_before: len(server.sells()) > n)
                 reactions.append(server.sells()[-1]["at"] - crossed)
                 print(f"trial {trial + 1}: sell request {reactions[-1]:.2f} s after the crossing", flush=True)
