@@ -5,7 +5,7 @@ import streamlit as st
 
 from papishares.ui import entries_data, entries_figures, page
 
-ctx = page.start("Entries", "🐢", need_snapshot=False)
+ctx = page.start("Entries", ":material/trending_up:", need_snapshot=False)
 settings = ctx.settings
 fractional = st.toggle("Fractional shares", key="entries_fractional", help="Whole shares unless switched on.")
 result, problem = entries_data.load_entries(settings, ctx.loaded.snapshot, fractional)
@@ -13,7 +13,7 @@ if result is None:
     st.error(problem)
     st.stop()
 for note in result.notes:
-    st.caption(f"ℹ️ {note}")
+    st.caption(f":material/info: {note}")
 if result.account is None:
     st.warning("No account value from the broker: candidates are listed without sizing.")
 

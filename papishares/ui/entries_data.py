@@ -81,25 +81,30 @@ def filter_table(table: pd.DataFrame, sources: list[str], system: str, held: str
     return out
 
 
+def _num(column: pd.Series) -> pd.Series:
+    """Numbers for sorting; a missing value shows as an empty cell, never as "None"."""
+    return pd.to_numeric(column, errors="coerce")
+
+
 def display_frame(table: pd.DataFrame) -> pd.DataFrame:
     """Columns as the page shows them (numbers stay numbers so the table sorts correctly)."""
     return pd.DataFrame({
         "Symbol": table.index.astype(str),
         "Name": table["name"].astype(str),
         "System": table["system"].map(lambda s: "" if s is None or pd.isna(s) else str(int(s))),
-        "Close": table["close"],
-        "Breakout": table["breakout_level"],
-        "To breakout %": table["distance_pct"],
-        "N (ATR 20)": table["atr"],
-        "N %": table["atr_pct"],
-        "3m %": table["change_3m_pct"],
-        "Shares": table["shares"],
-        "2N stop": table["initial_stop"],
-        "Cost": table["cost"],
+        "Close": _num(table["close"]),
+        "Breakout": _num(table["breakout_level"]),
+        "To breakout %": _num(table["distance_pct"]),
+        "N (ATR 20)": _num(table["atr"]),
+        "N %": _num(table["atr_pct"]),
+        "3m %": _num(table["change_3m_pct"]),
+        "Shares": _num(table["shares"]),
+        "2N stop": _num(table["initial_stop"]),
+        "Cost": _num(table["cost"]),
         "Ccy": table["currency"].astype(str),
-        "Cost (account)": table["cost_account"],
-        "Risk (account)": table["risk_amount"],
-        "Risk after %": table["total_risk_after_pct"],
+        "Cost (account)": _num(table["cost_account"]),
+        "Risk (account)": _num(table["risk_amount"]),
+        "Risk after %": _num(table["total_risk_after_pct"]),
         "Over limit": table["over_total_risk"].map(lambda v: "" if v is None or pd.isna(v) else ("yes" if v else "no")),
         "Held": table["held"].map(lambda v: "yes" if v else ""),
         "T212": table["t212_ticker"].map(lambda v: "" if v is None or pd.isna(v) else str(v)),
