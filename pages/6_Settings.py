@@ -6,19 +6,30 @@ from papishares.ui import banners, data, page, tables
 
 ctx = page.start("Settings", ":material/settings:", need_snapshot=False)
 settings, snap = ctx.settings, ctx.loaded.snapshot
+limits, err = data.guarded("Reading the risk limits", data.risk_settings, settings, default=settings)
+banners.problem(err)
 
 st.subheader("Risk")
-a, b = st.columns(2)
-a.metric("Risk per position (RISK_PERCENTAGE)", f"{settings.risk_percentage:g}%")
-b.metric("Total risk limit (TOTAL_RISK_PERCENTAGE)", f"{settings.total_risk_percentage:g}%")
-st.caption("Both come from the environment (or .env) shared with the worker: change them there and restart "
-           "the dashboard and the worker, so every process computes the same stops.")
+st.caption(f"The environment says RISK_PERCENTAGE={settings.risk_percentage:g} and TOTAL_RISK_PERCENTAGE="
+           f"{settings.total_risk_percentage:g}. Values saved here are kept in the database and used by every "
+           "process on it (this dashboard, the worker, the CLI) until you go back to the environment's.")
+with st.form("risk_limits"):
+    a, b = st.columns(2)
+    risk = a.number_input("Risk per position, % of account", 0.01, 100.0, float(limits.risk_percentage), 0.1)
+    total = b.number_input("Total risk limit, %", 0.01, 100.0, float(limits.total_risk_percentage), 0.5)
+    save, back = st.columns(2)
+    if save.form_submit_button("Save for every process", icon=":material/save:"):
+        result, err = data.guarded("Saving the risk limits", data.set_risk_limits, settings, risk, total)
+        banners.outcome(result, err)
+    if back.form_submit_button("Use the environment's values", icon=":material/undo:"):
+        result, err = data.guarded("Resetting the risk limits", data.set_risk_limits, settings, None, None)
+        banners.outcome(result, err)
 if snap is not None:
     what_if = st.slider("What if the risk per position were (this session only)", 0.1, 5.0,
-                        float(settings.risk_percentage), 0.1, format="%.1f%%")
+                        float(limits.risk_percentage), 0.1, format="%.1f%%")
     value, ccy = snap.account.total_value, snap.account.currency
     st.write(f"Risk budget per position: **{tables.price_text(what_if / 100 * value, ccy)}** "
-             f"(now {tables.price_text(settings.risk_percentage / 100 * value, ccy)}).")
+             f"(now {tables.price_text(limits.risk_percentage / 100 * value, ccy)}).")
 
 st.subheader("Yahoo symbol overrides")
 st.caption("Market data is fetched by a Yahoo-style symbol built from the instrument's short name; "

@@ -3,10 +3,10 @@ so that the 2N initial stop risks RISK_PERCENTAGE of the account; one click to t
 
 import streamlit as st
 
-from papishares.ui import entries_data, entries_figures, page
+from papishares.ui import data, entries_data, entries_figures, page
 
 ctx = page.start("Entries", ":material/trending_up:", need_snapshot=False)
-settings = ctx.settings
+settings, _ = data.guarded("Reading the risk limits", data.risk_settings, ctx.settings, default=ctx.settings)
 fractional = st.toggle("Fractional shares", key="entries_fractional", help="Whole shares unless switched on.")
 result, problem = entries_data.load_entries(settings, ctx.loaded.snapshot, fractional)
 if result is None:

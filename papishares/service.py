@@ -19,7 +19,7 @@ import pandas as pd
 
 from papishares import indicators, risk
 from papishares.broker import Broker, make_broker
-from papishares.config import Settings, load_settings
+from papishares.config import ConfigError, Settings, load_settings
 from papishares.errors import AuthError, BrokerError
 from papishares.market import MarketData, make_market_data
 from papishares.market import schedule as market_schedule
@@ -57,6 +57,34 @@ class MarketContext:
         return self.instruments.get(p.ticker) or Instrument(p.ticker, p.name, p.ticker.split("_")[0], p.currency)
 
 
+RISK_OVERRIDES = {"risk_percentage": "RISK_PERCENTAGE", "total_risk_percentage": "TOTAL_RISK_PERCENTAGE"}
+
+
+def apply_overrides(settings: Settings, store: Store) -> Settings:
+    """The settings with the risk limits saved from the dashboard (shared by every process on the
+    database) in place of the environment's; the environment's stand where nothing is saved."""
+    changes = {}
+    for name in RISK_OVERRIDES:
+        value = finite(store.get(f"override.{name}"))
+        if value is not None and 0 < value <= 100:
+            changes[name] = value
+    return replace(settings, **changes) if changes else settings
+
+
+def set_risk_override(store: Store, name: str, value: float | None) -> None:
+    """Save (or with None, drop) a risk limit for every process using this database."""
+    if name not in RISK_OVERRIDES:
+        raise KeyError(name)
+    if value is None:
+        store.execute("DELETE FROM kv WHERE key = ?", (f"override.{name}",))
+        store.journal("settings", None, "reset", f"{RISK_OVERRIDES[name]} back to the environment's value")
+        return
+    if not (finite(value) is not None and 0 < value <= 100):
+        raise ConfigError(RISK_OVERRIDES[name], "a number above 0 and at most 100", str(value))
+    store.set(f"override.{name}", repr(float(value)))
+    store.journal("settings", None, "changed", f"{RISK_OVERRIDES[name]} set to {value:g}% from the dashboard")
+
+
 def _nan(x: float | None) -> float:
     return float("nan") if x is None else x
 
@@ -71,7 +99,8 @@ def _round(x: object, digits: int = 4) -> float | None:
 class Service:
     def __init__(self, settings: Settings, store: Store, broker: Broker, market: MarketData,
                  clock: callable = time.time) -> None:  # type: ignore[valid-type]
-        self.settings = settings
+        self.base_settings = settings  # from the environment; risk limits may be overridden in the store
+        self.settings = apply_overrides(settings, store)
         self.store = store
         self.broker = broker
         self.market = market
@@ -117,6 +146,7 @@ class Service:
         good snapshot marked stale with a note saying why and how old it is; with none stored, raises.
         """
         now = self.clock()
+        self.settings = apply_overrides(self.base_settings, self.store)
         try:
             account = self.broker.account_summary()
             positions = self.broker.positions()

@@ -243,3 +243,24 @@ def test_a_new_ticker_never_crashes_and_refreshes_instruments(t212_server: FakeT
     refreshed = service.snapshot()
     assert refreshed.position("NEWCOl_EQ").short_name == "NEWCO"
     assert refreshed.position("NEWCOl_EQ").yahoo_symbol == "NEWCO.L"
+
+
+def test_risk_limits_saved_in_the_store_override_the_environment(t212_server: FakeTrading212,
+                                                                 tmp_path: Path) -> None:
+    from papishares.config import ConfigError
+    from papishares.service import set_risk_override
+
+    _hand_made_account(t212_server)
+    clock = ManualClock(t212_server)
+    service = _service(t212_server, tmp_path, clock)
+    set_risk_override(service.store, "risk_percentage", 1.4)  # £140 budget on £10,000
+    set_risk_override(service.store, "total_risk_percentage", 5.0)
+    snap = service.snapshot()
+    assert snap.risk_percentage == 1.4 and snap.total_risk_threshold_pct == 5.0
+    assert snap.position("RRl_EQ").stop_loss_price == pytest.approx(600 - 140 / 0.01 / 200)  # 530p
+    with pytest.raises(ConfigError, match="RISK_PERCENTAGE"):
+        set_risk_override(service.store, "risk_percentage", 0.0)
+    set_risk_override(service.store, "risk_percentage", None)
+    clock.sleep(6)
+    # back to 0.7%: the formula gives 565p, above the stored 530p, so the stop rises to it
+    assert service.snapshot().position("RRl_EQ").stop_loss_price == pytest.approx(565.0)

@@ -121,6 +121,9 @@ def scan_entries(settings: Settings, *, service: Any = None, snapshot: Snapshot 
         from papishares.service import build_service
 
         service = build_service(settings)
+    from papishares.service import apply_overrides
+
+    settings = apply_overrides(settings, service.store)  # risk limits saved from the dashboard
     now = time.time() if now is None else now
     moment = datetime.fromtimestamp(now, UTC)
     notes: list[str] = []

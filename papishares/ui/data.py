@@ -26,7 +26,7 @@ from papishares.config import ConfigError, Settings, load_settings
 from papishares.errors import AuthError, BrokerError, PapisharesError
 from papishares.models import Snapshot
 from papishares.numbers import age_words  # noqa: F401 - re-exported for pages
-from papishares.service import Service, build_service
+from papishares.service import Service, apply_overrides, build_service, set_risk_override
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,21 @@ def symbol_overrides(settings: Settings) -> dict[str, str]:
 def set_symbol_override(settings: Settings, ticker: str, symbol: str | None) -> None:
     service(settings).store.set_symbol_override(ticker, symbol)
     refresh()  # the next snapshot asks market data for the new symbol
+
+
+def risk_settings(settings: Settings) -> Settings:
+    """The settings with the risk limits in force (saved from this page, else the environment's)."""
+    return apply_overrides(settings, service(settings).store)
+
+
+def set_risk_limits(settings: Settings, risk: float | None, total: float | None) -> str:
+    store = service(settings).store
+    set_risk_override(store, "risk_percentage", risk)
+    set_risk_override(store, "total_risk_percentage", total)
+    refresh()  # the next snapshot computes stops with the new budget
+    if risk is None and total is None:
+        return "Risk limits back to the environment's values."
+    return "Saved for the dashboard and the worker."
 
 
 def send_test_alert(settings: Settings) -> str:

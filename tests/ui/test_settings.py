@@ -18,11 +18,34 @@ def test_symbol_override_is_saved(ui_env: Path) -> None:
     form_select = at.selectbox[0]
     form_select.select("RRl_EQ")
     at.text_input[0].input("RR.L")
-    at.button[0].click().run()  # the form's submit button
+    next(b for b in at.button if b.label == "Save override").click().run()  # the form's submit button
     assert not at.exception
     assert Store(ui_env).symbol_overrides() == {"RRl_EQ": "RR.L"}
     assert any("RRl_EQ → RR.L" in m for m in messages(at, "success"))
     assert at.table[0].value.iloc[0].tolist() == ["RRl_EQ", "RR.L"]
+
+
+def test_risk_limits_saved_here_are_used_by_every_process(ui_env: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    at = open_page("pages/6_Settings.py")
+    at.number_input[0].set_value(1.5)
+    at.number_input[1].set_value(9.0)
+    next(b for b in at.button if b.label == "Save for every process").click().run()
+    assert not at.exception
+    assert any("Saved" in m for m in messages(at, "success"))
+    store = Store(ui_env)
+    assert store.get("override.risk_percentage") == "1.5"
+    # another process (the CLI) computes with the saved limits
+    proc = subprocess.run([sys.executable, "-m", "papishares", "snapshot", "--json"], capture_output=True,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "DB_PATH": str(ui_env)})
+    data = json.loads(proc.stdout)
+    assert data["total_risk_threshold_pct"] == 9.0 and data["risk_percentage"] == 1.5
+    next(b for b in at.button if b.label == "Use the environment's values").click().run()
+    assert store.get("override.risk_percentage") is None
+    assert any("environment" in m for m in messages(at, "success"))
 
 
 def test_effective_configuration_masks_secrets(t212_env: FakeTrading212) -> None:
