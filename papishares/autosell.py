@@ -41,6 +41,9 @@ DEFAULT_PRECISION = 6  # decimals tried first; the broker's rejection says the r
 UNRESOLVED = ("intent", "unknown")
 PRECISION_RE = re.compile(r"precision\D{0,20}(\d+)", re.IGNORECASE)
 EPS = 1e-9
+SUSPECT_MOVE = 0.5  # as the service's rule: a price >50% from the last worker look waits for the next
+SEEN_KEY = "autosell.seen"  # {ticker: {"price", "at", "suspect"}}: the lease holder's last look at each price
+SEEN_KEEP = 86400.0  # a look at a position no longer held is forgotten after a day
 
 # Skips worth a phone alert ("skipped for safety"); the rest are only journalled.
 SAFETY_SKIPS = frozenset({"suspect_price", "live_forbidden", "nothing_available", "dry_run"})
@@ -94,6 +97,7 @@ class SellContext:
     unresolved: frozenset[str] = frozenset()  # tickers with an intent not yet reconciled
     pending_sell: frozenset[str] = frozenset()  # tickers with a pending SELL order
     done: frozenset[str] = frozenset()  # breach keys already acted on
+    unconfirmed: frozenset[str] = frozenset()  # prices no earlier worker cycle has confirmed
     precision: dict[str, int] = field(default_factory=dict)
 
 
@@ -135,7 +139,7 @@ def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
         return skip("reconciling", "an earlier sell request is being checked with the broker")
     if not ctx.fresh:
         return skip("stale", "the price is not fresh from this cycle")
-    if p.price_suspect:
+    if p.price_suspect or p.ticker in ctx.unconfirmed:
         return skip("suspect_price", "the price moved more than 50% since the last one seen; "
                                      "waiting for the next cycle to confirm it")
     if p.ticker in ctx.pending_sell:
@@ -194,6 +198,38 @@ def update_breaches(store: Store, snapshot: Snapshot) -> dict[str, str]:
     return keys
 
 
+def unconfirmed_prices(store: Store, snapshot: Snapshot) -> frozenset[str]:
+    """Tickers whose price no earlier worker cycle has confirmed (a >50% move, or not a price at all).
+
+    The service's `price_suspect` compares with the last price *any* snapshot recorded, and the
+    dashboard and the CLI record prices too: a bad tick the dashboard happened to look at first
+    would count as confirmed on the worker's first sight of it. The contract asks for the next
+    *worker cycle* to see it again, so the lease holder keeps its own looks here. A look counts only
+    when its positions were fetched after the previous one: the same cached answer served to two
+    cycles is one look, and confirms nothing.
+    """
+    seen: dict[str, Any] = store.get_json(SEEN_KEY) or {}
+    at = snapshot.data_time.timestamp() if snapshot.data_time else None
+    out: set[str] = set()
+    for p in snapshot.positions:
+        last = seen.get(p.ticker)
+        last_at = last.get("at") if last else None
+        if last is not None and at is not None and last_at is not None and at <= float(last_at):
+            suspect = bool(last.get("suspect"))  # the same look again: nothing new confirms it
+        else:
+            prev = float(last["price"]) if last and last.get("price") is not None else None
+            price = p.current_price
+            suspect = not price > 0 or bool(prev and prev > 0 and abs(price / prev - 1) > SUSPECT_MOVE)
+            seen[p.ticker] = {"price": price, "at": at if at is not None else snapshot.generated_at.timestamp(),
+                              "suspect": suspect}
+        if suspect:
+            out.add(p.ticker)
+    held = {p.ticker for p in snapshot.positions}
+    horizon = snapshot.generated_at.timestamp() - SEEN_KEEP
+    store.set_json(SEEN_KEY, {t: v for t, v in seen.items() if t in held or float(v.get("at") or 0) > horizon})
+    return frozenset(out)
+
+
 def precisions(store: Store) -> dict[str, int]:
     return store.get_json("autosell.precision") or {}
 
@@ -235,7 +271,8 @@ class AutoSeller:
     clock: Callable[[], float] = time.time
 
     # -- decisions ---------------------------------------------------------------------------------
-    def run(self, snapshot: Snapshot, fresh: bool, breach_keys: dict[str, str]) -> list[Decision]:
+    def run(self, snapshot: Snapshot, fresh: bool, breach_keys: dict[str, str],
+            unconfirmed: frozenset[str] = frozenset()) -> list[Decision]:
         ctx = SellContext(
             enabled=self.store.autosell_enabled,
             fresh=fresh and not snapshot.stale,
@@ -247,6 +284,7 @@ class AutoSeller:
             pending_sell=pending_sells(snapshot.orders),
             done=done_keys(self.store, list(breach_keys.values())),
             precision=precisions(self.store),
+            unconfirmed=unconfirmed,
         )
         decisions = []
         for p in snapshot.positions:
@@ -288,6 +326,11 @@ class AutoSeller:
         with self.store.transaction() as conn:
             if not self.lease_ok():
                 return False
+            # The user may have switched auto-sell off since this cycle began (an earlier sale of the
+            # cycle can take the whole HTTP timeout): the flag is read again under the write lock.
+            flag = conn.execute("SELECT value FROM kv WHERE key = 'autosell'").fetchone()
+            if flag is None or flag[0] != "on":
+                return False
             if conn.execute("SELECT 1 FROM held_tickers WHERE ticker = ?", (p.ticker,)).fetchone():
                 return False
             if conn.execute("SELECT 1 FROM sell_intents WHERE ticker = ? AND status IN ('intent', 'unknown')",
@@ -313,7 +356,8 @@ class AutoSeller:
     def execute(self, p: PositionView, d: Decision, currency: str) -> str:
         """Send the one sell for this breach. Returns the intent's final status for this cycle."""
         if not self._record_intent(p, d):
-            log.info("auto-sell for %s not sent: breach %s already handled or lease not held", p.ticker, d.key)
+            log.info("auto-sell for %s not sent: breach %s already handled, auto-sell switched off or lease not held",
+                     p.ticker, d.key)
             return "not_ours"
         quantity = d.quantity
         retried = False

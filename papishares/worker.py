@@ -107,9 +107,10 @@ class Worker:
         # Unproven sell requests first: nothing may act on a ticker whose last sale is unaccounted for.
         report.reconciled = self.seller.reconcile(snapshot, self._data_since)
         breach_keys = autosell.update_breaches(self.store, snapshot) if fresh else {}
+        unconfirmed = autosell.unconfirmed_prices(self.store, snapshot) if fresh else frozenset()
         plan = alerts.evaluate(self.previous, snapshot, self.notifier.keys(), self.store.autosell_enabled)
         report.alerts = self.notifier.apply(plan)
-        report.decisions = self.seller.run(snapshot, fresh, breach_keys)
+        report.decisions = self.seller.run(snapshot, fresh, breach_keys, unconfirmed)
         if not snapshot.stale:
             self.previous = snapshot
         return self._end(report)

@@ -345,3 +345,50 @@ def test_the_intent_is_only_recorded_under_the_lease(rig: Rig) -> None:
     report = rig.cycle()
     assert [d.reason for d in report.decisions] == ["sell"]
     assert rig.server.order_posts == [] and rig.intents() == []
+
+
+def test_a_100x_tick_confirmed_only_by_the_dashboard_does_not_sell(rig: Rig) -> None:
+    """The dashboard records prices too: its look at a bad tick is no worker cycle confirming it.
+
+    Here the dashboard fetches the bad positions first and the worker is served the same cached
+    answer: the price the worker sees was "recorded before" by the dashboard, yet no worker cycle
+    has seen it. It may sell only when a later worker cycle sees the price again.
+    """
+    breach(rig, price=2.30)
+    time.sleep(POSITIONS_PERIOD)
+    dash_store = Store(rig.store.path)
+    dash_broker = Trading212Client(rig.settings, dash_store)
+    try:
+        assert Service(rig.settings, dash_store, dash_broker, NoMarketData()).snapshot().position(TSLA).price_suspect
+        report = rig.cycle(wait=False)  # the dashboard's cached answer: the same single look
+        assert rig.server.sells() == []
+        assert [d.reason for d in report.decisions] == ["suspect_price"]
+        rig.cycle()  # the next worker cycle sees it again: confirmed
+        assert len(rig.server.sells()) == 1
+    finally:
+        dash_broker.close()
+        dash_store.close()
+
+
+def test_a_cycle_served_the_same_answer_again_does_not_confirm_a_100x_tick(rig: Rig) -> None:
+    breach(rig, price=2.30)
+    time.sleep(POSITIONS_PERIOD)
+    assert [d.reason for d in rig.cycle(wait=False).decisions] == ["suspect_price"]
+    rig.cycle(wait=False)  # inside the positions period: the very same answer, from the cache
+    assert rig.server.sells() == []
+    rig.cycle()
+    assert len(rig.server.sells()) == 1
+
+
+def test_switching_auto_sell_off_during_a_cycle_stops_the_next_sale(rig: Rig) -> None:
+    """The flag is re-read inside the intent's transaction, not only once at the start of the cycle
+    (one slow order can take the whole HTTP timeout before the next position's sale)."""
+    breach(rig)
+
+    def user_switches_off() -> bool:
+        rig.store.set_autosell(False)
+        return True
+
+    rig.worker.seller.lease_ok = user_switches_off
+    rig.cycle()
+    assert rig.server.order_posts == [] and rig.intents() == []

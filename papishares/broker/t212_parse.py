@@ -211,7 +211,8 @@ def _exchange(d: Any) -> Exchange:
         for e in _list(s.get("timeEvents") or [], "timeEvents"):
             e = _obj(e, "timeEvent")
             moment = parse_datetime(_req_str(e, "date"))
-            assert moment is not None
+            if moment is None:  # "" (no assert: it would escape as a crash, or vanish under -O)
+                raise _Shape("a time event has an empty date")
             events.append(TimeEvent(date=moment, type=_req_str(e, "type")))
         schedules[sid] = tuple(sorted(events, key=lambda ev: ev.date))
     ex_id = d.get("id")

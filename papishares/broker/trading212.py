@@ -329,7 +329,7 @@ class Trading212Client:
     def _send_order(self, path: str, payload: dict[str, Any], what: str) -> Order:
         self._guard_live(f"send a {what}")
         resp = self._send_once("POST", path, payload, what)
-        if resp.status_code != 200:
+        if not 200 <= resp.status_code < 300:
             self._order_failure(resp, "POST", path, what)
         try:
             return parse.parse_order(parse.loads(resp.text, f"the {what}"), f"the {what}")
@@ -363,7 +363,9 @@ class Trading212Client:
         if status == 429:
             raise RateLimited(f"The {what} was not placed: Trading 212 answered 429 (rate limit for {key})",
                               self.budget.next_free(key))
-        if status == 408 or status >= 500:
+        if status == 408 or status >= 500 or status < 400:
+            # Only a 4xx proves the order was not placed; a 5xx, a timeout or anything unexpected
+            # (a redirect, an informational answer) leaves the outcome to be reconciled.
             raise OrderOutcomeUnknown(
                 f"Trading 212 answered the {what} with HTTP {status}: it may or may not have been placed; "
                 "check pending orders and positions before any new attempt")

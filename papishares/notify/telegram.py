@@ -83,6 +83,8 @@ class TelegramClient:
         except httpx.HTTPError as err:
             # str(err) may hold the URL and so the token: name only the kind of failure.
             return TelegramResult(False, f"Telegram unreachable ({type(err).__name__})")
+        except httpx.InvalidURL:  # not an HTTPError: a stray character in the token or the base URL
+            return TelegramResult(False, "the Telegram URL is invalid: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE")
         try:
             data = response.json()
         except ValueError:

@@ -420,3 +420,33 @@ def test_no_key_is_a_clear_error(t212_server: FakeTrading212, tmp_path: Path) ->
     settings = t212_settings_for(t212_server, tmp_path / "p.db", t212_api_key=None)
     with pytest.raises(AuthError, match="T212_API_KEY"):
         Trading212Client(settings, Store(tmp_path / "p.db"))
+
+
+ORDER_BODY = {"id": 4242, "ticker": "LLOYl_EQ", "type": "MARKET", "status": "NEW", "quantity": -100,
+              "side": "SELL", "filledQuantity": 0}
+
+
+@pytest.mark.parametrize("fault", [{"kind": "json", "status": 202, "body": ORDER_BODY},
+                                   {"kind": "status", "status": 202, "body": ""},
+                                   {"kind": "status", "status": 204, "body": ""},
+                                   {"kind": "status", "status": 302, "body": ""}])
+def test_an_order_answer_that_is_not_a_4xx_is_never_called_rejected(t212_server: FakeTrading212, tmp_path: Path,
+                                                                     fault: dict) -> None:
+    """Only a 4xx proves an order was not placed. A 2xx other than 200 (a proxy, an API change) may
+    have placed it: read the order when there is one, else the outcome is unknown (reconciled)."""
+    t212_server.inject("POST", "/equity/orders/market", **fault)
+    client = make_client(t212_server, tmp_path)
+    if fault["kind"] == "json":
+        assert client.place_market_order("LLOYl_EQ", -100).id == 4242
+    else:
+        with pytest.raises(OrderOutcomeUnknown):
+            client.place_market_order("LLOYl_EQ", -100)
+    assert t212_server.count("POST", "/equity/orders/market") == 1
+
+
+def test_a_schedule_event_without_a_date_is_a_malformed_response(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    body = [{"id": 1, "name": "NASDAQ", "workingSchedules": [{"id": 51, "timeEvents": [{"date": "", "type": "OPEN"}]}]}]
+    t212_server.inject("GET", "/equity/metadata/exchanges", "json", status=200, body=body)
+    client = make_client(t212_server, tmp_path)
+    with pytest.raises(MalformedResponse, match="exchanges"):
+        client.exchanges()

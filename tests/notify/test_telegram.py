@@ -157,3 +157,13 @@ def test_a_macd_crossover_reaches_telegram_once_per_bar_across_restarts(tg: Tele
     texts = tg.texts()
     assert len(texts) == 2 and all("MACD bullish crossover" in t for t in texts)
     assert "2026-11-23" in texts[0] and "2026-11-24" in texts[1]
+
+
+def test_a_token_that_makes_an_invalid_url_fails_softly(tg: TelegramServer, tmp_path: Path) -> None:
+    """`send()` never raises: an InvalidURL (not an httpx.HTTPError) would stop every worker cycle's flush."""
+    client = TelegramClient(tg.base, Secret("123:bad\x01token"), "4242", timeout=1.0)
+    try:
+        result = client.send("hi")
+    finally:
+        client.close()
+    assert result.ok is False and "bad" not in (result.error or "") and "TELEGRAM" in (result.error or "")
