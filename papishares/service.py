@@ -183,7 +183,7 @@ class Service:
             market_data_note="; ".join(notes) or None,
             data_time=datetime.fromtimestamp(data_time, UTC) if data_time else None,
         )
-        self.store.forget_closed_positions({p.ticker for p in positions})
+        self.store.forget_closed_positions({p.ticker for p in positions}, now)
         self._save(snapshot)
         return snapshot
 
@@ -290,7 +290,7 @@ class Service:
                     macd=None if ind is None else finite(ind["macd"]),
                     macd_signal_line=None if ind is None else finite(ind["macd_signal_line"]),
                     last_bar_date=None if ind is None else ind["last_date"],
-                    market_open=market_schedule.is_open(ctx.instrument(p), ctx.exchanges, moment),
+                    market_open=self._market_open(ctx.instrument(p), ctx.exchanges, moment),
                     price_suspect=suspect,
                 )
             )
@@ -312,6 +312,14 @@ class Service:
             drop[symbol] = not market_schedule.last_bar_completed(last_date, ctx.instrument(p), ctx.exchanges,
                                                                   moment)
         return drop
+
+    @staticmethod
+    def _market_open(inst: Instrument, exchanges: list[Exchange], moment: datetime) -> bool | None:
+        """Open by the Trading 212 schedule (or the logged weekday fallback); None when unknowable,
+        which auto-sell treats as closed."""
+        if not market_schedule.hours_known(inst, exchanges, moment):
+            return None
+        return market_schedule.is_open(inst, exchanges, moment)
 
     @staticmethod
     def _scale_checked(ind: pd.Series | None, p: BrokerPosition, symbol: str | None

@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 15000
+CLOSED_GRACE_S = 60.0  # how long a position may be missing from the broker's answers before its state goes
 
 MIGRATIONS: list[str] = [
     # 0 -> 1: the base schema
@@ -78,6 +79,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE position_state ADD COLUMN breached INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE watchlist (symbol TEXT PRIMARY KEY, added_at REAL);
     """,
+    # 2 -> 3: a position missing from one answer is not forgotten at once (a transient empty list
+    # must not wipe high-water marks and stops)
+    """
+    ALTER TABLE position_state ADD COLUMN missing_since REAL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -100,7 +106,7 @@ class Store:
             str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
@@ -223,6 +229,7 @@ class Store:
                 last_price_at = excluded.last_price_at,
                 quantity = excluded.quantity,
                 average_price = excluded.average_price,
+                missing_since = NULL,
                 updated_at = excluded.updated_at
             RETURNING max_price, prev_price
             """,
@@ -257,13 +264,23 @@ class Store:
     def position_states(self) -> dict[str, dict[str, Any]]:
         return {r["ticker"]: r for r in self.query("SELECT * FROM position_state")}
 
-    def forget_closed_positions(self, open_tickers: set[str]) -> list[str]:
-        """Drop the state of positions no longer held, so a reopened one starts afresh."""
-        stored = {r[0] for r in self.execute("SELECT ticker FROM position_state")}
-        gone = sorted(stored - open_tickers)
-        for ticker in gone:
-            self.execute("DELETE FROM position_state WHERE ticker = ?", (ticker,))
-        return gone
+    def forget_closed_positions(self, open_tickers: set[str], now: float | None = None,
+                                grace: float = CLOSED_GRACE_S) -> list[str]:
+        """Drop the state of positions missing from the broker's answers for longer than `grace`.
+
+        A reopened position starts afresh (see `record_price`); one missing from a single answer
+        keeps its high-water mark and stop. Returns the tickers dropped.
+        """
+        now = time.time() if now is None else now
+        with self.transaction() as conn:
+            stored = {r[0] for r in conn.execute("SELECT ticker FROM position_state")}
+            for ticker in stored - open_tickers:
+                conn.execute("UPDATE position_state SET missing_since = ? WHERE ticker = ? AND missing_since IS NULL",
+                             (now, ticker))
+            gone = [r[0] for r in conn.execute(
+                "DELETE FROM position_state WHERE missing_since IS NOT NULL AND missing_since <= ? RETURNING ticker",
+                (now - grace,)).fetchall()]
+        return sorted(gone)
 
     # -- symbol overrides -----------------------------------------------------------------------
     def symbol_overrides(self) -> dict[str, str]:
@@ -278,6 +295,21 @@ class Store:
             "ON CONFLICT(ticker) DO UPDATE SET symbol = excluded.symbol, updated_at = excluded.updated_at",
             (ticker, symbol.strip(), time.time()),
         )
+
+
+def _enable_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
+    """Switch a new file to WAL. The switch needs the file to itself and ignores the busy timeout,
+    so when the dashboard and the worker create the file together one of them retries briefly."""
+    for attempt in range(attempts):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _statements(script: str) -> list[str]:

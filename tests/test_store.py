@@ -28,14 +28,15 @@ def test_older_schema_upgrades_in_place_and_keeps_data(tmp_path: Path) -> None:
     conn.close()
 
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     row = store.position_states()["AAPL_US_EQ"]
     assert row["max_price"] == 200 and row["stop_price"] == 180
     assert row["breach_count"] == 0  # column added by migration 2
     assert store.autosell_enabled
     store.execute("INSERT INTO watchlist (symbol, added_at) VALUES ('RR.L', 0)")  # table from migration 2
     Store(path)  # opening again is a no-op
-    assert Store(path).schema_version() == 2
+    assert Store(path).schema_version() == 3
+    assert Store(path).position_states()["AAPL_US_EQ"]["missing_since"] is None  # column from migration 3
 
 
 def test_high_water_mark_only_rises(tmp_path: Path) -> None:
@@ -68,8 +69,12 @@ def test_closed_positions_are_forgotten(tmp_path: Path) -> None:
     store = Store(tmp_path / "p.db")
     store.record_price("A", 1, 10.0, 12.0)
     store.record_price("B", 1, 10.0, 12.0)
-    assert store.forget_closed_positions({"A"}) == ["B"]
+    assert store.forget_closed_positions({"A"}, now=1000.0) == []  # missing once: kept
+    assert store.forget_closed_positions(set(), now=1030.0) == []  # an empty answer wipes nothing
+    store.record_price("A", 1, 10.0, 12.0)  # A is back
+    assert store.forget_closed_positions({"A"}, now=1061.0) == ["B"]  # B missing for over a minute
     assert set(store.position_states()) == {"A"}
+    assert store.position_states()["A"]["max_price"] == 12.0
 
 
 def _raise_high_water(path: str, start: float, count: int) -> None:
@@ -120,3 +125,20 @@ def test_a_position_bought_back_after_a_sale_starts_afresh(tmp_path: Path) -> No
     assert rec.max_price == 95.0 and rec.prev_price is None
     assert store.position_states()["X"]["stop_price"] is None
     assert store.position_states()["X"]["opened_at"] == 1150.0
+
+
+def _open_many(path: str, count: int) -> None:
+    for _ in range(count):
+        Store(path).close()
+
+
+def test_processes_creating_the_file_together_all_get_wal(tmp_path: Path) -> None:
+    path = str(tmp_path / "fresh.db")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_open_many, args=(path, 20)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert Store(path).execute("PRAGMA journal_mode")[0][0] == "wal"

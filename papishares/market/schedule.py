@@ -95,6 +95,15 @@ def _fallback_sessions(ticker: str, start: datetime, end: datetime) -> list[tupl
     return out
 
 
+def hours_known(instrument: Instrument, exchanges: Iterable[Exchange], now: datetime) -> bool:
+    """Whether a working schedule covers `now`, or the ticker's shape names an exchange whose weekday
+    hours stand in (the logged fallback). False: nobody knows if its market is open."""
+    events = schedule_events(instrument, exchanges)
+    if events and _covers(events, _utc(now)):
+        return True
+    return any(instrument.ticker.endswith(suffix) for suffix in FALLBACK_HOURS)
+
+
 def is_open(instrument: Instrument, exchanges: Iterable[Exchange], now: datetime) -> bool:
     """Whether the instrument's regular session is open at `now`, by its working schedule."""
     now = _utc(now)

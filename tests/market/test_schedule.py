@@ -103,3 +103,15 @@ def test_last_bar_completed(bar: object, moment: datetime, expected: bool) -> No
 def test_last_bar_completed_on_a_holiday_is_conservative() -> None:
     assert not last_bar_completed(date(2026, 11, 26), AAPL, EXCHANGES, at(2026, 11, 26, 22, 0))
     assert last_bar_completed(date(2026, 11, 26), RR, EXCHANGES, at(2026, 11, 26, 17, 0))
+
+
+def test_hours_are_unknown_without_a_schedule_or_a_known_ticker_shape() -> None:
+    from datetime import UTC, datetime
+
+    from papishares.market.schedule import hours_known
+    from papishares.models import Instrument
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert hours_known(Instrument("RRl_EQ", "Rolls", "RR", "GBX"), [], now)  # London weekday fallback
+    assert hours_known(Instrument("AAPL_US_EQ", "Apple", "AAPL", "USD"), [], now)
+    assert not hours_known(Instrument("ODDz_EQ", "Odd", "ODD", "EUR"), [], now)
