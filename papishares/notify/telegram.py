@@ -101,7 +101,7 @@ class TelegramClient:
                 retry = float(params.get("retry_after", 5))
             except (TypeError, ValueError):
                 retry = 5.0
-            retry = min(max(retry, 1.0), 3600.0)  # a nonsense value neither spins nor stalls alerts for days
+            retry = min(max(retry, 1.0), 3600.0) if retry == retry else 5.0  # NaN or nonsense: neither spin nor stall
             return TelegramResult(False, f"Telegram asks to wait {retry:.0f} s (429)", retry_after=retry)
         if status in (401, 404):
             return TelegramResult(False, f"Telegram rejected the bot token ({status}: {description})")
