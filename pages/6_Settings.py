@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from papishares.ui import banners, data, page, tables
+from papishares.ui import banners, data, entries_data, page, tables
 
 ctx = page.start("Settings", ":material/settings:", need_snapshot=False)
 settings, snap = ctx.settings, ctx.loaded.snapshot
@@ -45,6 +45,20 @@ overrides, err = data.guarded("Reading overrides", data.symbol_overrides, settin
 banners.problem(err)
 if overrides:
     st.table({"T212 ticker": list(overrides), "Yahoo symbol": list(overrides.values())})
+
+st.subheader("Entries watchlist")
+(saved, from_file), err = data.guarded("Reading the watchlist", entries_data.watchlist, settings, default=([], []))
+banners.problem(err)
+st.caption("Scanned for Turtle entries besides the index presets and the positions held."
+           + (f" From PAPISHARES_WATCHLIST: {', '.join(from_file)}." if from_file else ""))
+with st.form("watchlist", clear_on_submit=True):
+    new, drop = st.text_input("Add a Yahoo-style symbol", placeholder="e.g. RR.L, BRK-B"), st.multiselect(
+        "Remove", saved)
+    if st.form_submit_button("Update watchlist"):
+        if new:
+            banners.outcome(*data.guarded("Adding to the watchlist", entries_data.add_watch, settings, new))
+        if drop:
+            banners.outcome(*data.guarded("Removing", entries_data.remove_watch, settings, drop))
 
 st.subheader("Alerts")
 st.caption("Telegram " + ("configured." if settings.telegram_enabled else

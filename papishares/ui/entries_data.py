@@ -15,6 +15,13 @@ import streamlit as st
 from papishares.config import Settings
 from papishares.entries import EntriesResult, scan_entries
 from papishares.entries.feed import Feed, load_feed
+from papishares.entries.universe import (
+    add_to_watchlist,
+    read_watchlist_file,
+    remove_from_watchlist,
+    stored_watchlist,
+)
+from papishares.errors import PapisharesError
 from papishares.models import Snapshot
 from papishares.ui import data
 
@@ -123,3 +130,25 @@ def column_config(account_currency: str | None) -> dict[str, object]:
         "Cost (account)": num(f"Cost ({acct})", format="%,.0f"),
         "Risk (account)": num(f"Risk ({acct})", format="%,.2f"), "Risk after %": num(format="%.2f"),
     }
+
+
+# -- the watchlist (Settings page) ------------------------------------------------------------------
+def watchlist(settings: Settings) -> tuple[list[str], list[str]]:
+    """(symbols saved from the dashboard, symbols from the PAPISHARES_WATCHLIST file)."""
+    return stored_watchlist(data.service(settings).store), read_watchlist_file(settings.watchlist_path)
+
+
+def add_watch(settings: Settings, raw: str) -> str:
+    symbol = add_to_watchlist(data.service(settings).store, raw)
+    if not symbol:
+        raise PapisharesError(f"{raw.strip()!r} is not a Yahoo-style symbol")
+    _scan.clear()  # the next Entries run scans it
+    return f"{symbol} added to the watchlist."
+
+
+def remove_watch(settings: Settings, symbols: list[str]) -> str:
+    store = data.service(settings).store
+    for symbol in symbols:
+        remove_from_watchlist(store, symbol)
+    _scan.clear()
+    return f"Removed {', '.join(symbols)}."

@@ -92,3 +92,22 @@ def test_what_if_risk_budget() -> None:
     at.slider[0].set_value(1.4).run()
     assert not at.exception
     assert "Risk budget per position" in at.markdown[0].value
+
+
+def test_watchlist_is_edited_on_the_settings_page(ui_env: Path) -> None:
+    from papishares.entries.universe import stored_watchlist
+
+    at = open_page("pages/6_Settings.py")
+    field = next(t for t in at.text_input if t.label == "Add a Yahoo-style symbol")
+    field.input("rr.l")
+    next(b for b in at.button if b.label == "Update watchlist").click().run()
+    assert not at.exception
+    assert stored_watchlist(Store(ui_env)) == ["RR.L"]
+    assert any("RR.L added" in m for m in messages(at, "success"))
+    next(t for t in at.text_input if t.label == "Add a Yahoo-style symbol").input("not a symbol!")
+    next(b for b in at.button if b.label == "Update watchlist").click().run()
+    assert any("not a Yahoo-style symbol" in m for m in messages(at, "error"))
+    at.run()
+    next(m for m in at.multiselect if m.label == "Remove").select("RR.L")
+    next(b for b in at.button if b.label == "Update watchlist").click().run()
+    assert stored_watchlist(Store(ui_env)) == []
