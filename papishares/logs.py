@@ -15,13 +15,18 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 4]
 
+    def redact(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, "********")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
             message = record.getMessage()
             if any(s in message for s in self.secrets):
-                for s in self.secrets:
-                    message = message.replace(s, "********")
-                record.msg, record.args = message, None
+                record.msg, record.args = self.redact(message), None
+            if record.exc_info and not record.exc_text:  # a logged exception's text too
+                record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
