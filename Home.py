@@ -40,11 +40,4 @@ else:
 w2.metric("Auto-sell", "ON" if autosell else "off")
 
 st.subheader("Latest alerts and auto-sell decisions")
-events, err = data.guarded("Reading the journal", data.journal, settings, 10)
-if err:
-    st.warning(err)
-elif events.empty:
-    st.caption("Nothing yet.")
-else:
-    st.dataframe(events[["time", "kind", "ticker", "action", "message"]], hide_index=True,
-                 column_config=tables.journal_config())
+tables.show_journal(*data.guarded("Reading the journal", data.journal, settings, 10), empty="Nothing yet.")

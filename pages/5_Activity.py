@@ -28,11 +28,5 @@ for row in held:
 st.subheader("Journal")
 kinds, _ = data.guarded("Reading the journal", data.journal_kinds, settings, default=[])
 kind = st.selectbox("Show", ["all", *kinds], key="journal_kind")
-events, err = data.guarded("Reading the journal", data.journal, settings, 500, None if kind == "all" else kind)
-if err:
-    st.warning(err)
-elif events.empty:
-    st.caption("Nothing recorded yet.")
-else:
-    st.dataframe(events[["time", "kind", "ticker", "action", "message"]], hide_index=True,
-                 column_config=tables.journal_config())
+tables.show_journal(*data.guarded("Reading the journal", data.journal, settings, 500,
+                                  None if kind == "all" else kind), empty="Nothing recorded yet.")

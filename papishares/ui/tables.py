@@ -248,3 +248,14 @@ def journal_config() -> dict[str, object]:
         "action": cc.TextColumn("Action"),
         "message": cc.TextColumn("Message", width="large"),
     }
+
+
+def show_journal(events: pd.DataFrame | None, err: str | None, empty: str) -> None:
+    """The journal table (Home and Activity), or why it cannot be shown."""
+    if err:
+        st.warning(err)
+    elif events is None or events.empty:
+        st.caption(empty)
+    else:
+        st.dataframe(events[["time", "kind", "ticker", "action", "message"]], hide_index=True,
+                     column_config=journal_config())
