@@ -167,31 +167,28 @@ class Trading212Client:
         return self._data_time.get(kind)
 
     def instruments(self, refresh: bool = False) -> dict[str, Instrument]:
-        stored = self._stored_instruments()
-        fetched_at = self._stored_fetched_at("instruments")
-        if stored and fetched_at is not None and not refresh and self.clock() - fetched_at < self.INSTRUMENTS_TTL:
-            self._data_time["instruments"] = fetched_at
-            return stored
-        fresh = self._refetch("/equity/metadata/instruments", parse.parse_instruments, bool(stored), "instruments")
-        if fresh is None:
-            if fetched_at is not None:
-                self._data_time["instruments"] = fetched_at
-            return stored if stored else self._stored_instruments()
-        self._save_instruments(fresh)
-        return fresh
+        return self._metadata("instruments", "/equity/metadata/instruments", parse.parse_instruments,
+                              self._stored_instruments, self._save_instruments, self.INSTRUMENTS_TTL, refresh)
 
     def exchanges(self, refresh: bool = False) -> list[Exchange]:
-        stored = self._stored_exchanges()
-        fetched_at = self._stored_fetched_at("exchanges")
-        if stored and fetched_at is not None and not refresh and self.clock() - fetched_at < self.EXCHANGES_TTL:
-            self._data_time["exchanges"] = fetched_at
+        return self._metadata("exchanges", "/equity/metadata/exchanges", parse.parse_exchanges,
+                              self._stored_exchanges, self._save_exchanges, self.EXCHANGES_TTL, refresh)
+
+    def _metadata(self, kind: str, path: str, parser: Callable[[Any], T], load: Callable[[], T],
+                  save: Callable[[T], None], ttl: float, refresh: bool) -> T:
+        """Reference data kept in SQLite for `ttl`; refetched when older, or on `refresh` when the
+        rate budget allows (an unknown ticker appeared). Serves what is stored when it cannot fetch."""
+        stored = load()
+        fetched_at = self._stored_fetched_at(kind)
+        if stored and fetched_at is not None and not refresh and self.clock() - fetched_at < ttl:
+            self._data_time[kind] = fetched_at
             return stored
-        fresh = self._refetch("/equity/metadata/exchanges", parse.parse_exchanges, bool(stored), "exchanges")
+        fresh = self._refetch(path, parser, bool(stored), kind)
         if fresh is None:
             if fetched_at is not None:
-                self._data_time["exchanges"] = fetched_at
-            return stored if stored else self._stored_exchanges()
-        self._save_exchanges(fresh)
+                self._data_time[kind] = fetched_at
+            return stored if stored else load()
+        save(fresh)
         return fresh
 
     # -- the Broker protocol: orders (never retried) ------------------------------------------------
