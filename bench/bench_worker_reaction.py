@@ -26,19 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from papishares.store import Store  # noqa: E402
 from tests.fakes.t212_server import FakeTrading212  # noqa: E402
+from tests.support import wait_for as _wait_for  # noqa: E402
 
 TSLA = "TSLA_US_EQ"
 INTERVAL = 5.0  # the default PAPISHARES_POSITIONS_INTERVAL
 
 
-def wait_for(condition, timeout: float = 30.0, step: float = 0.005):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    raise SystemExit(f"benchmark stalled: condition not met within {timeout:.0f} s")
+def wait_for(condition, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    return _wait_for(condition, timeout, step=0.005)  # fine steps: this measures a reaction time
 
 
 def main() -> None:

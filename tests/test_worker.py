@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 from papishares.store import Store
 from tests.fakes.t212_server import FakeTrading212
 from tests.fakes.telegram_server import TelegramServer
+from tests.support import wait_for
 
 TSLA = "TSLA_US_EQ"
 TOKEN = "555000:WORKER-bot-token-zzz"
@@ -64,16 +65,6 @@ def procs(tmp_path: Path) -> Iterator[Procs]:
     p = Procs(tmp_path)
     yield p
     p.cleanup()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, step: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def query(db: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
