@@ -17,9 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +30,7 @@ from papishares.config import Secret, Settings  # noqa: E402
 from papishares.store import Store  # noqa: E402
 from tests.fakes.t212_server import RATE_LIMITS, FakeTrading212  # noqa: E402
 from tests.fakes.telegram_server import TelegramServer  # noqa: E402
+from tests.support import start_worker, stop_worker  # noqa: E402
 
 METADATA_EVERY_H = 3.0
 
@@ -47,12 +45,9 @@ def rss_mb() -> float:
 def requests_per_hour(seconds: float) -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeTrading212.running() as server:
         db = Path(tmp) / "p.db"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("T212_", "TELEGRAM_", "PAPISHARES_"))}
-        env.update(server.env(str(db)), PAPISHARES_MARKET_DATA="none", PAPISHARES_LOG_LEVEL="WARNING")
         store = Store(db)
         store.set_autosell(True)
-        proc = subprocess.Popen([sys.executable, "-m", "papishares", "worker"], env=env, cwd=tmp,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = start_worker(server.env(str(db)), tmp)
         try:
             deadline = time.monotonic() + 30
             while not store.query("SELECT 1 FROM lease WHERE info LIKE '%\"ok\"%'") and time.monotonic() < deadline:
@@ -61,8 +56,7 @@ def requests_per_hour(seconds: float) -> None:
             time.sleep(seconds)
             counts = dict(server.counts)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=10)
+            err = stop_worker(proc)
         print(f"== broker requests per hour at default settings ({seconds:.0f} s measured, x{3600 / seconds:.0f})")
         print(f"{'endpoint':36} {'start-up':>8} {'in window':>9} {'per hour':>9} {'limit/h':>8} {'use':>6}")
         total = 0.0

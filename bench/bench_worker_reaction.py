@@ -12,11 +12,8 @@ sell POST. Target: one positions interval + 1 s (6 s).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from papishares.store import Store  # noqa: E402
 from tests.fakes.t212_server import FakeTrading212  # noqa: E402
+from tests.support import start_worker, stop_worker  # noqa: E402
 from tests.support import wait_for as _wait_for  # noqa: E402
 
 TSLA = "TSLA_US_EQ"
@@ -43,12 +41,9 @@ def main() -> None:
     rng = random.Random(212)
     with tempfile.TemporaryDirectory() as tmp, FakeTrading212.running() as server:
         db = Path(tmp) / "p.db"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("T212_", "TELEGRAM_", "PAPISHARES_"))}
-        env.update(server.env(str(db)), PAPISHARES_MARKET_DATA="none", PAPISHARES_LOG_LEVEL="WARNING")
         store = Store(db)
         store.set_autosell(True)
-        proc = subprocess.Popen([sys.executable, "-m", "papishares", "worker"], env=env, cwd=tmp,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = start_worker(server.env(str(db)), tmp)
         reactions = []
         try:
             wait_for(lambda: store.query("SELECT 1 FROM lease WHERE info LIKE '%cycles%'"))
@@ -66,8 +61,7 @@ def main() -> None:
                 reactions.append(server.sells()[-1]["at"] - crossed)
                 print(f"trial {trial + 1}: sell request {reactions[-1]:.2f} s after the crossing", flush=True)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=10)
+            err = stop_worker(proc)
             store.close()
         target = INTERVAL + 1.0
         print(f"\nreaction time over {len(reactions)} trials (interval {INTERVAL:g} s): "

@@ -33,3 +33,23 @@ def wait_healthy(url: str, proc: subprocess.Popen[Any] | None = None, timeout: f
         except OSError:
             time.sleep(0.2)
     raise AssertionError("streamlit did not become healthy")
+
+
+def start_worker(env_for_server: dict[str, str], cwd: str) -> subprocess.Popen[str]:
+    """`python -m papishares worker` as its own process, with only the given Papishares settings
+    (the caller's T212_/TELEGRAM_/PAPISHARES_ variables are dropped), market data off."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("T212_", "TELEGRAM_", "PAPISHARES_"))}
+    env.update(env_for_server, PAPISHARES_MARKET_DATA="none", PAPISHARES_LOG_LEVEL="WARNING")
+    return subprocess.Popen([sys.executable, "-m", "papishares", "worker"], env=env, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stop_worker(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM, wait, and return what the worker wrote on stderr."""
+    import signal
+
+    proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=10)[1]
