@@ -197,6 +197,7 @@ class Service:
         drop_last = self._incomplete_last_bars(positions, symbol_of, bars, ctx, moment)
         summary = indicators.summarise(bars, drop_last) if bars.symbols else pd.DataFrame()
         manual = risk.manual_stops(orders)
+        fetched_at = self.broker.data_time("positions") or now  # when the broker gave these prices
         notes: list[str] = []
         seen_notes: set[str] = set()
 
@@ -204,7 +205,8 @@ class Service:
         records = {}
         for p in positions:
             opened = p.created_at.timestamp() if p.created_at else None
-            rec = self.store.record_price(p.ticker, p.quantity, p.average_price, p.current_price, now, opened)
+            rec = self.store.record_price(p.ticker, p.quantity, p.average_price, p.current_price, now, opened,
+                                          fetched_at)
             records[p.ticker] = rec
             m_price, m_qty = manual.get(p.ticker, (None, 0.0))
             rows.append(

@@ -201,11 +201,13 @@ class Store:
 
     # -- position state: high-water marks and ratcheted stops ------------------------------------
     def record_price(self, ticker: str, quantity: float, average_price: float, price: float,
-                     now: float | None = None, opened_at: float | None = None) -> PriceRecord:
+                     now: float | None = None, opened_at: float | None = None,
+                     fetched_at: float | None = None) -> PriceRecord:
         """Record a price seen for an open position; raise its high-water mark atomically.
 
         A price more than 50% away from the last recorded one does not raise the high-water mark
-        until it is seen again (a pence/pounds mix-up must never lift a stop 100x). `opened_at` is
+        until it is seen again in a LATER broker answer (`fetched_at`; the same cached answer read
+        twice confirms nothing): a pence/pounds mix-up must never lift a stop 100x. `opened_at` is
         the broker's creation time of the position: one created after the stored state began is a
         new position (sold and bought back between two looks), so its state starts afresh.
         """
@@ -217,16 +219,22 @@ class Store:
             """
             INSERT INTO position_state (ticker, quantity, average_price, max_price, last_price,
                                         prev_price, last_price_at, opened_at, updated_at)
-            VALUES (:t, :q, :avg, max(:price, :avg), :price, NULL, :now, :opened, :now)
+            VALUES (:t, :q, :avg, max(:price, :avg), :price, NULL, :fetched, :opened, :now)
             ON CONFLICT(ticker) DO UPDATE SET
                 max_price = CASE
-                    WHEN position_state.last_price > 0
-                         AND abs(excluded.last_price / position_state.last_price - 1) > 0.5
+                    WHEN (excluded.last_price_at > coalesce(position_state.last_price_at, 0)
+                          AND position_state.last_price > 0
+                          AND abs(excluded.last_price / position_state.last_price - 1) > 0.5)
+                      OR (excluded.last_price_at <= coalesce(position_state.last_price_at, 0)
+                          AND position_state.prev_price > 0
+                          AND abs(excluded.last_price / position_state.prev_price - 1) > 0.5)
                     THEN max(position_state.max_price, excluded.average_price)
                     ELSE max(position_state.max_price, excluded.max_price) END,
-                prev_price = position_state.last_price,
-                last_price = excluded.last_price,
-                last_price_at = excluded.last_price_at,
+                prev_price = CASE WHEN excluded.last_price_at > coalesce(position_state.last_price_at, 0)
+                    THEN position_state.last_price ELSE position_state.prev_price END,
+                last_price = CASE WHEN excluded.last_price_at > coalesce(position_state.last_price_at, 0)
+                    THEN excluded.last_price ELSE position_state.last_price END,
+                last_price_at = max(coalesce(position_state.last_price_at, 0), excluded.last_price_at),
                 quantity = excluded.quantity,
                 average_price = excluded.average_price,
                 missing_since = NULL,
@@ -234,7 +242,8 @@ class Store:
             RETURNING max_price, prev_price
             """,
             {"t": ticker, "q": quantity, "avg": average_price, "price": price, "now": now,
-             "opened": now if opened_at is None else opened_at},
+             "opened": now if opened_at is None else opened_at,
+             "fetched": now if fetched_at is None else fetched_at},
         )
         max_price, prev = row[0]
         return PriceRecord(float(max_price), None if prev is None else float(prev))

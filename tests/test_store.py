@@ -54,6 +54,17 @@ def test_a_100x_tick_does_not_lift_the_high_water_mark_until_seen_again(tmp_path
     assert store.record_price("RRl_EQ", 100, 600.0, 61000.0).max_price == 61000.0  # seen twice: real
 
 
+def test_the_same_broker_answer_read_twice_confirms_no_jump(tmp_path: Path) -> None:
+    store = Store(tmp_path / "p.db")
+    store.record_price("RRl_EQ", 100, 600.0, 610.0, now=10.0, fetched_at=10.0)
+    # the dashboard and the worker read one cached answer holding a 100x tick
+    for now in (11.0, 12.0, 13.0):
+        rec = store.record_price("RRl_EQ", 100, 600.0, 61000.0, now=now, fetched_at=11.0)
+        assert rec.max_price == 610.0 and rec.prev_price == 610.0
+    # a later answer that still says so confirms it
+    assert store.record_price("RRl_EQ", 100, 600.0, 61000.0, now=14.0, fetched_at=14.0).max_price == 61000.0
+
+
 def test_stop_ratchets_up_only_while_quantity_unchanged(tmp_path: Path) -> None:
     store = Store(tmp_path / "p.db")
     store.record_price("X", 10, 100.0, 100.0)
