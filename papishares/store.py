@@ -84,6 +84,18 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE position_state ADD COLUMN missing_since REAL;
     """,
+    # 3 -> 4: real accounts (issue 9): learned quantity precision, per-item data notes
+    """
+    """,
+    # 4 -> 5: the order journal and managed stops at the broker (issue 10)
+    """
+    """,
+    # 5 -> 6: history: orders, dividends, transactions, trades, daily values (issue 11)
+    """
+    """,
+    # 6 -> 7: Telegram commands and dashboard sign-in (issue 12)
+    """
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -28,7 +28,7 @@ def test_older_schema_upgrades_in_place_and_keeps_data(tmp_path: Path) -> None:
     conn.close()
 
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 7
     row = store.position_states()["AAPL_US_EQ"]
     assert row["max_price"] == 200 and row["stop_price"] == 180
     assert row["breach_count"] == 0  # column added by migration 2
