@@ -35,7 +35,7 @@ def test_older_schema_upgrades_in_place_and_keeps_data(tmp_path: Path) -> None:
     assert store.autosell_enabled
     store.execute("INSERT INTO watchlist (symbol, added_at) VALUES ('RR.L', 0)")  # table from migration 2
     Store(path)  # opening again is a no-op
-    assert Store(path).schema_version() == 3
+    assert Store(path).schema_version() == SCHEMA_VERSION
     assert Store(path).position_states()["AAPL_US_EQ"]["missing_since"] is None  # column from migration 3
 
 
