@@ -35,11 +35,14 @@ class OrderRejected(BrokerError):
     """The broker refused an order (4xx with an error body). The order was not placed."""
 
     def __init__(self, message: str, error_type: str | None = None, detail: str | None = None,
-                 status: int | None = None) -> None:
+                 status: int | None = None, texts: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.detail = detail
         self.status = status
+        # every string the body carried (type, code, title, detail, clarification, message): a rule
+        # such as the allowed quantity precision may sit in any of them
+        self.texts = texts
 
 
 class OrderOutcomeUnknown(BrokerError):

@@ -255,3 +255,15 @@ def parse_error(text: str) -> tuple[str | None, str | None]:
             detail = value.strip()
             break
     return error_type, detail
+
+
+def error_texts(text: str) -> tuple[str, ...]:
+    """Every top-level string of an error body (any shape), for rules that read words from whichever
+    field carries them; a non-JSON body gives its own first 300 characters."""
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        return (text.strip()[:300],) if text and text.strip() else ()
+    if not isinstance(data, dict):
+        return ()
+    return tuple(v.strip() for v in data.values() if isinstance(v, str) and v.strip())

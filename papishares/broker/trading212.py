@@ -369,7 +369,7 @@ class Trading212Client:
         error_type, detail = parse.parse_error(resp.text)
         message = f"Trading 212 rejected the {what} (HTTP {status}" + (f", {error_type}" if error_type else "") + ")"
         raise OrderRejected(message + (f": {detail}" if detail else ""), error_type=error_type, detail=detail,
-                            status=status)
+                            status=status, texts=parse.error_texts(resp.text))
 
     # -- HTTP --------------------------------------------------------------------------------------
     def _raise_auth(self, resp: httpx.Response, key: str) -> None:
