@@ -20,7 +20,7 @@ from papishares.models import PositionView, Snapshot
 
 @dataclass(frozen=True)
 class AlertEvent:
-    kind: str  # stop_breached | macd_crossover | risk_above | autosell_* | auth_rejected | test
+    kind: str  # stop_breached | macd_crossover | risk_above | units_mismatch | autosell_* | auth_rejected | test
     text: str  # Telegram HTML
     ticker: str | None = None
     key: str | None = None  # dedup key; None: not deduplicated (the caller decided it happens once)
@@ -92,6 +92,10 @@ def macd_key(p: PositionView) -> str:
     return f"macd:{p.yahoo_symbol or p.ticker}:{p.last_bar_date}:{p.macd_crossover}"
 
 
+def units_key(ticker: str) -> str:
+    return f"units:{ticker}"
+
+
 RISK_KEY = "risk:above"
 AUTH_KEY = "auth:rejected"
 
@@ -131,8 +135,10 @@ def evaluate(previous: Snapshot | None, current: Snapshot, keys: set[str], autos
                     position_lines(p, account_ccy), f"On the daily bar of {escape(p.last_bar_date)}."),
                     p.ticker, mkey))
 
+    events.extend(_units_events(current, keys, clear))
+
     # Positions gone since the previous snapshot: a reopened position may alert afresh.
-    gone = {k for k in keys if k.startswith("stop:") and k[5:] not in held}
+    gone = {k for k in keys if k.startswith(("stop:", "units:")) and k.split(":", 1)[1] not in held}
     if previous is not None:
         gone |= {stop_key(p.ticker) for p in previous.positions if p.ticker not in held} & keys
     clear.extend(sorted(gone))
@@ -152,6 +158,22 @@ def evaluate(previous: Snapshot | None, current: Snapshot, keys: set[str], autos
         clear.append(AUTH_KEY)  # a fresh snapshot means the key works again
     events = [e for e in events if e.kind not in rules.kinds_off]
     return AlertPlan(tuple(events), tuple(dict.fromkeys(clear)))
+
+
+def _units_events(current: Snapshot, keys: set[str], clear: list[str]) -> list[AlertEvent]:
+    """ONE alert per position whose price and average/last price disagree ~100x (pence/pounds),
+    until they agree again (then the key is cleared and a later mix-up alerts anew)."""
+    events = []
+    for p in current.positions:
+        key = units_key(p.ticker)
+        if p.units_note and key not in keys:
+            events.append(AlertEvent("units_mismatch", _message(
+                f"⚠️ <b>Prices in doubt: {escape(p.short_name or p.ticker)}</b>",
+                position_lines(p, current.account.currency),
+                escape(p.units_note[:1].upper() + p.units_note[1:]) + "."), p.ticker, key))
+        elif not p.units_note and key in keys:
+            clear.append(key)
+    return events
 
 
 # -- events made by the worker and auto-sell (not rules over snapshots) ---------------------------------

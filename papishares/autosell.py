@@ -24,7 +24,7 @@ from decimal import ROUND_DOWN, Decimal
 from html import escape
 from typing import Any
 
-from papishares import alerts
+from papishares import alerts, data_quality, units
 from papishares.errors import (
     AuthError,
     LiveOrdersForbidden,
@@ -41,7 +41,6 @@ DEFAULT_PRECISION = 6  # decimals tried first; the broker's rejection says the r
 UNRESOLVED = ("intent", "unknown")
 PRECISION_RE = re.compile(r"precision\D{0,20}(\d+)", re.IGNORECASE)
 EPS = 1e-9
-SUSPECT_MOVE = 0.5  # as the service's rule: a price >50% from the last worker look waits for the next
 SEEN_KEY = "autosell.seen"  # {ticker: {"price", "at", "suspect"}}: the lease holder's last look at each price
 SEEN_KEEP = 86400.0  # a look at a position no longer held is forgotten after a day
 
@@ -121,7 +120,12 @@ def pending_sells(orders: tuple[Order, ...] | list[Order]) -> frozenset[str]:
 
 def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
     """The sell decision for one position; None when its price is above its calculated stop
-    (or this breach was already acted on)."""
+    (or this breach was already acted on). A position in doubt (unusable broker data, ~100x units)
+    is always a skip, whatever its stop says."""
+    doubt = data_quality.hold_reason(p)
+    if doubt is not None and key not in ctx.done:
+        return Decision(p.ticker, "skip", "bad_data" if p.data_note else "units_mismatch",
+                        f"Not sold: {doubt}.", key=key)
     stop = p.stop_loss_price
     if stop is None or p.current_price > stop or key in ctx.done:
         return None
@@ -219,7 +223,7 @@ def unconfirmed_prices(store: Store, snapshot: Snapshot) -> frozenset[str]:
         else:
             prev = float(last["price"]) if last and last.get("price") is not None else None
             price = p.current_price
-            suspect = not price > 0 or bool(prev and prev > 0 and abs(price / prev - 1) > SUSPECT_MOVE)
+            suspect = units.moved_too_far(prev, price)
             seen[p.ticker] = {"price": price, "at": at if at is not None else snapshot.generated_at.timestamp(),
                               "suspect": suspect}
         if suspect:

@@ -59,7 +59,11 @@ class Exchange:
 
 @dataclass(frozen=True)
 class BrokerPosition:
-    """One open position as the broker reports it (prices in the instrument's quote currency)."""
+    """One open position as the broker reports it (prices in the instrument's quote currency).
+
+    `data_note` set: the broker sent unusable numbers for it (those are None); it is shown, counted
+    conservatively in total risk and never sold on (see `broker.t212_parse`).
+    """
 
     ticker: str
     name: str
@@ -73,6 +77,7 @@ class BrokerPosition:
     wallet_total_cost: float | None = None
     unrealised_pnl: float | None = None
     created_at: datetime | None = None
+    data_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,10 @@ class PositionView:
     last_bar_date: str | None = None
     market_open: bool | None = None
     price_suspect: bool = False  # moved >50% from the last recorded price
+    # data quality (issue 9): any of these set -> no calculated stop, never sold on
+    data_note: str | None = None  # the broker sent unusable data for it (which fields)
+    units_note: str | None = None  # its price is ~100x from its average or last price (pence/pounds)
+    market_data_note: str | None = None  # why it has no market data (no symbol, no bars)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -225,6 +234,7 @@ class Snapshot:
     broker_note: str | None = None  # e.g. "Rate-limited: showing data from 12 s ago"
     data_time: datetime | None = None  # when the broker data shown was fetched
     stale: bool = False
+    data_notes: tuple[str, ...] = ()  # items of the broker's answers skipped or marked, in words
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Snapshot:
@@ -268,6 +278,7 @@ class Snapshot:
             "broker_note": self.broker_note,
             "data_time": iso_z(self.data_time),
             "stale": self.stale,
+            "data_notes": list(self.data_notes),
         }
 
 
@@ -306,4 +317,5 @@ def snapshot_from_json(data: dict[str, Any]) -> Snapshot:
         broker_note=data.get("broker_note"),
         data_time=_parse_time(data.get("data_time")),
         stale=bool(data.get("stale", False)),
+        data_notes=tuple(data.get("data_notes") or ()),
     )

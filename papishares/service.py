@@ -17,13 +17,14 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from papishares import indicators, risk
+from papishares import data_quality, indicators, risk, units
 from papishares.broker import Broker, make_broker
+from papishares.broker.t212_parse import problems_of
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.errors import AuthError, BrokerError
 from papishares.market import MarketData, make_market_data
 from papishares.market import schedule as market_schedule
-from papishares.market.symbols import yahoo_symbol
+from papishares.market.symbols import SymbolChoice, SymbolMapper
 from papishares.models import (
     Account,
     Bars,
@@ -37,11 +38,10 @@ from papishares.models import (
     utcnow,
 )
 from papishares.numbers import age_words, finite
-from papishares.store import Store
+from papishares.store import PriceRecord, Store
 
 log = logging.getLogger(__name__)
 
-SUSPECT_MOVE = 0.5  # a price >50% away from the last recorded one waits for confirmation
 SCALE_TOLERANCE = 3.0  # bars whose last close is >3x away from the broker price are in the wrong scale
 
 
@@ -51,6 +51,7 @@ class MarketContext:
 
     instruments: dict[str, Instrument]
     exchanges: list[Exchange]
+    problems: tuple[str, ...] = ()  # metadata items skipped or marked (exchanges, held instruments)
 
     def instrument(self, p: BrokerPosition) -> Instrument:
         """The instrument, or a stand-in without a schedule (market hours then fall back to weekdays)."""
@@ -125,18 +126,24 @@ class Service:
         except BrokerError as err:
             log.warning("exchanges unavailable: %s", err)
             exchanges = []
-        return MarketContext(instruments, exchanges)
+        held = set(tickers)
+        # Problems of instruments nobody holds are no news for this account: only held ones are said.
+        problems = tuple(x.text for x in problems_of(instruments) if x.ticker is None or x.ticker in held)
+        problems += tuple(x.text for x in problems_of(exchanges))
+        return MarketContext(instruments, exchanges, problems)
+
+    def symbol_mapper(self, ctx: MarketContext) -> SymbolMapper:
+        return SymbolMapper(ctx.exchanges, self.store.symbol_overrides())
+
+    def symbol_choices(self, positions: Sequence[BrokerPosition], ctx: MarketContext) -> dict[str, SymbolChoice]:
+        """Each position's Yahoo symbol by its instrument's exchange, or why it has none."""
+        mapper = self.symbol_mapper(ctx)
+        return {p.ticker: mapper.resolve(p.ticker, ctx.instruments.get(p.ticker)) for p in positions}
 
     def symbol_requests(self, positions: Sequence[BrokerPosition], ctx: MarketContext) -> list[SymbolRequest]:
-        overrides = self.store.symbol_overrides()
-        requests = []
-        for p in positions:
-            inst = ctx.instruments.get(p.ticker)
-            short = inst.short_name if inst else p.ticker.split("_")[0]
-            symbol = yahoo_symbol(p.ticker, short, overrides.get(p.ticker))
-            if symbol:  # an unknown ticker shape without an override: no bars, no indicators
-                requests.append(SymbolRequest(p.ticker, symbol, p.currency))
-        return requests
+        choices = self.symbol_choices(positions, ctx)
+        return [SymbolRequest(p.ticker, c.symbol, p.currency, c.exchange)
+                for p in positions if (c := choices[p.ticker]).symbol]
 
     # -- the snapshot -------------------------------------------------------------------------------
     def snapshot(self, *, with_market: bool = True) -> Snapshot:
@@ -161,9 +168,15 @@ class Service:
             return replace(last, stale=True, broker_note=f"{err} Showing data from {age_words(age)} ago.")
 
         ctx = self.context([p.ticker for p in positions])
-        requests = self.symbol_requests(positions, ctx)
+        choices = self.symbol_choices(positions, ctx)
+        requests = [SymbolRequest(p.ticker, c.symbol, p.currency, c.exchange)
+                    for p in positions if (c := choices[p.ticker]).symbol]
         bars = self.market.daily_bars(requests) if (with_market and requests) else Bars.empty(self.market.name)
-        views, notes = self._positions(positions, orders, account, requests, bars, ctx, now)
+        order_marks = {x.ticker: x.reason for x in problems_of(orders) if x.ticker}
+        views, notes = self._positions(positions, orders, account, requests, bars, ctx, now, order_marks)
+        views = self._mark_quality(views, positions, choices, bars, account)
+        data_notes = tuple(dict.fromkeys(
+            [x.text for x in problems_of(positions)] + [x.text for x in problems_of(orders)] + list(ctx.problems)))
 
         total_value = account.total_value
         total_risk = sum(v.risk for v in views)
@@ -182,6 +195,7 @@ class Service:
             market_data=self.market.name,
             market_data_note="; ".join(notes) or None,
             data_time=datetime.fromtimestamp(data_time, UTC) if data_time else None,
+            data_notes=data_notes,
         )
         self.store.forget_closed_positions({p.ticker for p in positions}, now)
         self._save(snapshot)
@@ -189,7 +203,7 @@ class Service:
 
     def _positions(self, positions: Sequence[BrokerPosition], orders: Sequence[Order], account: Account,
                    requests: Sequence[SymbolRequest], bars: Bars, ctx: MarketContext,
-                   now: float) -> tuple[list[PositionView], list[str]]:
+                   now: float, order_marks: dict[str, str] | None = None) -> tuple[list[PositionView], list[str]]:
         if not positions:
             return [], []
         symbol_of = {r.ticker: r.symbol for r in requests}
@@ -203,10 +217,19 @@ class Service:
 
         rows = []
         records = {}
+        states = self.store.position_states() if any(p.data_note for p in positions) else {}
+        unit_notes: dict[str, str] = {}
         for p in positions:
             opened = p.created_at.timestamp() if p.created_at else None
-            rec = self.store.record_price(p.ticker, p.quantity, p.average_price, p.current_price, now, opened,
-                                          fetched_at)
+            if p.data_note:  # unusable numbers record nothing: the stored state stays as it was
+                state = states.get(p.ticker) or {}
+                rec = PriceRecord(float(state.get("max_price") or float("nan")), state.get("last_price"))
+            else:
+                rec = self.store.record_price(p.ticker, p.quantity, p.average_price, p.current_price, now, opened,
+                                              fetched_at)
+                note = data_quality.units_problem(p.current_price, p.average_price, rec.prev_price, p.currency)
+                if note:
+                    unit_notes[p.ticker] = note
             records[p.ticker] = rec
             m_price, m_qty = manual.get(p.ticker, (None, 0.0))
             rows.append(
@@ -228,7 +251,10 @@ class Service:
         # Pass 1: the formula's stops; the store ratchets them atomically (the authority across
         # processes); pass 2 derives risk and distances from the stops in force.
         first = risk.compute_stops(frame, total_value=total_value, risk_pct=self.settings.risk_percentage)
+        unusable = {p.ticker for p in positions if p.data_note} | set(unit_notes)
         for ticker, qty, calc in zip(first.index, first["quantity"], first["calculated_stop"], strict=True):
+            if ticker in unusable:  # a price in doubt never moves the stored ratchet
+                continue
             frame.loc[ticker, "stored_stop"] = _nan(self.store.ratchet_stop(ticker, float(qty), finite(calc)))
             frame.loc[ticker, "stored_qty"] = qty
         computed = risk.compute_stops(frame, total_value=total_value, risk_pct=self.settings.risk_percentage)
@@ -256,7 +282,7 @@ class Service:
                 seen_notes.add(status)
                 notes.append(status)
             prev = records[p.ticker].prev_price
-            suspect = bool(prev and prev > 0 and abs(p.current_price / prev - 1) > SUSPECT_MOVE)
+            suspect = p.data_note is None and units.moved_too_far(prev, p.current_price)
             inst = ctx.instruments.get(p.ticker)
             views.append(
                 PositionView(
@@ -269,9 +295,9 @@ class Service:
                     average_price=p.average_price,
                     current_price=p.current_price,
                     profit_pct=round((p.current_price - p.average_price) / p.average_price * 100, 4)
-                    if p.average_price
-                    else 0.0,
-                    max_price=records[p.ticker].max_price,
+                    if p.average_price and p.current_price is not None
+                    else (None if p.data_note else 0.0),  # type: ignore[arg-type]
+                    max_price=finite(records[p.ticker].max_price),  # type: ignore[arg-type]
                     stop_loss_price=None if stop is None else round(stop, 6),
                     stop_loss_percentage=_round(row["stop_pct"]),
                     stop_loss_note=note,
@@ -294,9 +320,43 @@ class Service:
                     last_bar_date=None if ind is None else ind["last_date"],
                     market_open=self._market_open(ctx.instrument(p), ctx.exchanges, moment),
                     price_suspect=suspect,
+                    data_note="; ".join(n for n in (p.data_note, (order_marks or {}).get(p.ticker) and
+                                                    f"a pending order for it is unreadable: "
+                                                    f"{(order_marks or {})[p.ticker]}") if n) or None,
+                    units_note=unit_notes.get(p.ticker),
+                    market_data_note=scale_note,
                 )
             )
         return views, notes
+
+    @staticmethod
+    def _mark_quality(views: list[PositionView], positions: Sequence[BrokerPosition],
+                      choices: dict[str, SymbolChoice], bars: Bars, account: Account) -> list[PositionView]:
+        """Positions in doubt (unusable numbers, ~100x units) lose their calculated stop and count
+        their whole value as risk; every position says why it has no market data, if it has none."""
+        bad_numbers = {p.ticker for p in positions if p.data_note}
+        cost = {p.ticker: p.wallet_total_cost for p in positions}
+        known = [v.market_value for v in views if v.market_value is not None]
+        unknown = [v for v in views if v.ticker in bad_numbers and v.market_value is None]
+        rest = data_quality.unaccounted_value(account.invested, known)
+        share = rest / len(unknown) if (rest is not None and unknown) else None
+        out = []
+        for v in views:
+            choice = choices.get(v.ticker)
+            why = choice.reason if choice and not choice.symbol else None
+            if why is None and v.yahoo_symbol and v.last_bar_date is None:
+                why = bars.status.get(v.yahoo_symbol) or "no bars from the market-data source"
+            changes: dict[str, object] = {"market_data_note": v.market_data_note or why}
+            if v.units_note or v.ticker in bad_numbers:
+                whole = data_quality.conservative_risk(v.market_value, cost.get(v.ticker), v.risk,
+                                                       share if v.market_value is None else None)
+                changes.update(stop_loss_price=None, stop_loss_percentage=None, stop_breached=False,
+                               stop_loss_note=v.units_note and f"No stop: {v.units_note}."
+                               or data_quality.data_stop_note(v.data_note or ""),
+                               effective_stop=v.manual_stop_loss_price, risk=round(whole, 4),
+                               open_risk=round(whole, 4), distance_to_stop_pct=None)
+            out.append(replace(v, **changes))  # type: ignore[arg-type]
+        return out
 
     def _incomplete_last_bars(self, positions: Sequence[BrokerPosition], symbol_of: dict[str, str], bars: Bars,
                               ctx: MarketContext, moment: datetime) -> dict[str, bool]:
@@ -330,7 +390,7 @@ class Service:
         if ind is None:
             return None, None
         close = finite(ind.get("close"))
-        if close is None or close <= 0 or p.current_price <= 0:
+        if close is None or close <= 0 or not (p.current_price or 0) > 0:
             return ind, None
         ratio = close / p.current_price
         if ratio > SCALE_TOLERANCE or ratio < 1 / SCALE_TOLERANCE:

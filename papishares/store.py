@@ -20,6 +20,8 @@ from typing import Any
 
 import sqlite_utils
 
+from papishares import units
+
 BUSY_TIMEOUT_MS = 15000
 CLOSED_GRACE_S = 60.0  # how long a position may be missing from the broker's answers before its state goes
 
@@ -217,6 +219,8 @@ class Store:
                      fetched_at: float | None = None) -> PriceRecord:
         """Record a price seen for an open position; raise its high-water mark atomically.
 
+        A price about 100x away from the average price (`units.units_mismatch`: pence against
+        pounds) never enters the high-water mark, not even on first sight or when seen again.
         A price more than 50% away from the last recorded one does not raise the high-water mark
         until it is seen again in a LATER broker answer (`fetched_at`; the same cached answer read
         twice confirms nothing): a pence/pounds mix-up must never lift a stop 100x. `opened_at` is
@@ -231,15 +235,17 @@ class Store:
             """
             INSERT INTO position_state (ticker, quantity, average_price, max_price, last_price,
                                         prev_price, last_price_at, opened_at, updated_at)
-            VALUES (:t, :q, :avg, max(:price, :avg), :price, NULL, :fetched, :opened, :now)
+            VALUES (:t, :q, :avg, CASE WHEN :lift THEN max(:price, :avg) ELSE :avg END, :price, NULL, :fetched,
+                    :opened, :now)
             ON CONFLICT(ticker) DO UPDATE SET
                 max_price = CASE
-                    WHEN (excluded.last_price_at > coalesce(position_state.last_price_at, 0)
+                    WHEN NOT :lift
+                      OR (excluded.last_price_at > coalesce(position_state.last_price_at, 0)
                           AND position_state.last_price > 0
-                          AND abs(excluded.last_price / position_state.last_price - 1) > 0.5)
+                          AND abs(excluded.last_price / position_state.last_price - 1) > :move)
                       OR (excluded.last_price_at <= coalesce(position_state.last_price_at, 0)
                           AND position_state.prev_price > 0
-                          AND abs(excluded.last_price / position_state.prev_price - 1) > 0.5)
+                          AND abs(excluded.last_price / position_state.prev_price - 1) > :move)
                     THEN max(position_state.max_price, excluded.average_price)
                     ELSE max(position_state.max_price, excluded.max_price) END,
                 prev_price = CASE WHEN excluded.last_price_at > coalesce(position_state.last_price_at, 0)
@@ -254,6 +260,7 @@ class Store:
             RETURNING max_price, prev_price
             """,
             {"t": ticker, "q": quantity, "avg": average_price, "price": price, "now": now,
+             "move": units.SUSPECT_MOVE, "lift": int(not units.units_mismatch(price, average_price)),
              "opened": now if opened_at is None else opened_at,
              "fetched": now if fetched_at is None else fetched_at},
         )

@@ -1,4 +1,14 @@
-"""Trading 212 JSON -> models. Every shape problem becomes `MalformedResponse`, never a KeyError.
+"""Trading 212 JSON -> models. A shape problem never becomes a KeyError.
+
+One bad item costs one item: lists (positions, orders, instruments, exchanges) are parsed item by
+item. An item that cannot be named (no ticker, no id) is skipped; a position that can be named but
+whose numbers are unusable (a null `currentPrice`, no `walletImpact`...) is kept with `data_note`
+set and its unusable numbers as None, so it still shows, is counted conservatively and is never
+sold on. Each of these leaves an `ItemProblem` in the result's `problems` (the results are plain
+lists/dicts with that one extra attribute, so every caller that reads them as lists still works).
+Only a body that is not a list at all (or a single object that is unreadable) is a
+`MalformedResponse`. Unknown enum values (order statuses and types, time-event types) are kept as
+they come.
 
 Kept apart from the HTTP client so the shapes can be tested (and reused by the fake server's
 tests) without any network.
@@ -8,8 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from papishares.errors import MalformedResponse
 from papishares.models import Account, BrokerPosition, Exchange, Instrument, Order, TimeEvent
@@ -17,6 +28,54 @@ from papishares.models import Account, BrokerPosition, Exchange, Instrument, Ord
 
 class _Shape(Exception):
     """Internal: a field is missing or has the wrong type (turned into MalformedResponse)."""
+
+
+@dataclass(frozen=True)
+class ItemProblem:
+    """One item of a broker answer that was skipped or marked, in words a person can act on."""
+
+    kind: str  # position | order | instrument | exchange
+    index: int  # its place in the answer (0-based)
+    ticker: str | None  # when it can be named
+    reason: str  # e.g. "currentPrice is null"
+    skipped: bool  # True: left out; False: kept and marked
+
+    @property
+    def text(self) -> str:
+        who = f"{self.kind} {self.ticker}" if self.ticker else f"{self.kind} #{self.index + 1}"
+        if self.skipped:
+            what = "left out"
+        elif self.kind == "position":
+            what = "shown without a stop and never sold on"
+        else:
+            what = "kept without the unusable part"
+        return f"Trading 212 sent an unusable {who} ({self.reason}): {what}"
+
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+class Parsed(list[T]):  # noqa: N801 - reads like the list it is
+    """A list of parsed items that also carries the problems met while parsing them."""
+
+    problems: tuple[ItemProblem, ...] = ()
+
+
+class ParsedMap(dict[K, T]):
+    """A dict of parsed items (instruments by ticker) that also carries the problems."""
+
+    problems: tuple[ItemProblem, ...] = ()
+
+
+def problems_of(value: Any) -> tuple[ItemProblem, ...]:
+    """The problems a parsed answer carries; () for anything else (e.g. the demo broker's lists)."""
+    return tuple(getattr(value, "problems", ()) or ())
+
+
+def with_problems(result: Any, problems: list[ItemProblem]) -> Any:
+    result.problems = tuple(problems)
+    return result
 
 
 def loads(text: str, what: str) -> Any:
@@ -113,37 +172,107 @@ def parse_account(data: Any, what: str = "GET /equity/account/summary") -> Accou
     return _guard(what, build, data)
 
 
+def _name_of(d: Any) -> str | None:
+    """The ticker of a position/order item, when it can be read at all."""
+    if not isinstance(d, dict):
+        return None
+    for holder in (d, d.get("instrument")):
+        if isinstance(holder, dict) and isinstance(holder.get("ticker"), str) and holder["ticker"].strip():
+            return holder["ticker"].strip()
+    return None
+
+
+def _soft_num(d: dict[str, Any], field: str, label: str, bad: list[str], *, needed: bool = True) -> float | None:
+    """A number, or None with the reason added to `bad` (when the number is needed)."""
+    value = d.get(field)
+    if value is None:
+        if needed:
+            bad.append(f"{label} is {'null' if field in d else 'missing'}")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        bad.append(f"{label} is not a number")
+        return None
+    return float(value)
+
+
+def _soft_date(value: Any) -> Any:
+    try:
+        return parse_datetime(value)
+    except _Shape:
+        return None  # an unreadable date is no reason to lose the position
+
+
 def _position(d: Any) -> BrokerPosition:
-    d = _obj(d, "position")
-    inst = _obj(d.get("instrument"), "instrument")
-    wallet = _obj(d.get("walletImpact"), "walletImpact")
-    quantity = _req_num(d, "quantity")
+    """One position; raises _Shape only when it cannot be named. Unusable numbers become None
+    with `data_note` saying which."""
+    ticker = _name_of(d)
+    if ticker is None:
+        raise _Shape("no ticker")
+    inst = d.get("instrument") if isinstance(d.get("instrument"), dict) else {}
+    bad: list[str] = []
+    raw_wallet = d.get("walletImpact")
+    if not isinstance(raw_wallet, dict):
+        bad.append("walletImpact is " + ("null" if raw_wallet is None else "not an object"))
+        wallet: dict[str, Any] = {}
+    else:
+        wallet = raw_wallet
+    quantity = _soft_num(d, "quantity", "quantity", bad)
+    current = _soft_num(d, "currentPrice", "currentPrice", bad)
+    average = _soft_num(d, "averagePricePaid", "averagePricePaid", bad)
+    value = _soft_num(wallet, "currentValue", "walletImpact.currentValue", bad) if wallet else None
+    available = _soft_num(d, "quantityAvailableForTrading", "quantityAvailableForTrading", bad, needed=False)
+    currency = inst.get("currency") if isinstance(inst.get("currency"), str) else None
+    if not currency:
+        bad.append("instrument.currency is missing")
+    for label, number in (("quantity", quantity), ("currentPrice", current)):
+        if number is not None and number <= 0:
+            bad.append(f"{label} is {number:g}")
+    name = inst.get("name") if isinstance(inst.get("name"), str) and inst.get("name") else ticker
     return BrokerPosition(
-        ticker=_req_str(inst, "ticker"),
-        name=_str(inst, "name", required=False) or _req_str(inst, "ticker"),
-        currency=_req_str(inst, "currency"),
-        quantity=quantity,
-        quantity_available=_num(d, "quantityAvailableForTrading", default=quantity) or 0.0,
-        current_price=_req_num(d, "currentPrice"),
-        average_price=_req_num(d, "averagePricePaid"),
-        wallet_currency=_req_str(wallet, "currency"),
-        wallet_current_value=_req_num(wallet, "currentValue"),
-        wallet_total_cost=_num(wallet, "totalCost", required=False),
-        unrealised_pnl=_num(wallet, "unrealizedProfitLoss", required=False),
-        created_at=parse_datetime(d.get("createdAt")),
+        ticker=ticker,
+        name=name,
+        currency=currency or "",
+        quantity=quantity,  # type: ignore[arg-type]
+        quantity_available=(available if available is not None else quantity) or 0.0,
+        current_price=current,  # type: ignore[arg-type]
+        average_price=average,  # type: ignore[arg-type]
+        wallet_currency=wallet.get("currency") if isinstance(wallet.get("currency"), str) else "",
+        wallet_current_value=value,  # type: ignore[arg-type]
+        wallet_total_cost=_soft_num(wallet, "totalCost", "walletImpact.totalCost", [], needed=False),
+        unrealised_pnl=_soft_num(wallet, "unrealizedProfitLoss", "", [], needed=False),
+        created_at=_soft_date(d.get("createdAt")),
+        data_note="; ".join(dict.fromkeys(bad)) or None,
     )
 
 
-def parse_positions(data: Any, what: str = "GET /equity/positions") -> list[BrokerPosition]:
-    return _guard(what, lambda d: [_position(p) for p in _list(d, "positions")], data)
+def _items(data: Any, field: str, kind: str, build: Any, name: Any) -> tuple[list[Any], list[ItemProblem]]:
+    """Build every item of a list answer on its own; a broken item becomes an ItemProblem."""
+    items, problems = [], []
+    for i, raw in enumerate(_list(data, field)):
+        try:
+            item = build(raw)
+        except (_Shape, ValueError, TypeError, AttributeError) as exc:
+            problems.append(ItemProblem(kind, i, name(raw), str(exc) or type(exc).__name__, skipped=True))
+            continue
+        note = getattr(item, "data_note", None)
+        if note:
+            problems.append(ItemProblem(kind, i, getattr(item, "ticker", None), note, skipped=False))
+        items.append(item)
+    return items, problems
+
+
+def parse_positions(data: Any, what: str = "GET /equity/positions") -> Parsed[BrokerPosition]:
+    def build(d: Any) -> Parsed[BrokerPosition]:
+        items, problems = _items(d, "positions", "position", _position, _name_of)
+        return with_problems(Parsed(items), problems)
+
+    return _guard(what, build, data)
 
 
 def _order(d: Any) -> Order:
     d = _obj(d, "order")
     inst = d.get("instrument")
-    ticker = _str(d, "ticker", required=False)
-    if ticker is None and isinstance(inst, dict):
-        ticker = _str(inst, "ticker", required=False)
+    ticker = _name_of(d)
     if ticker is None:
         raise _Shape("order without ticker")
     order_id = d.get("id")
@@ -171,58 +300,108 @@ def parse_order(data: Any, what: str = "an order request") -> Order:
     return _guard(what, _order, data)
 
 
-def parse_orders(data: Any, what: str = "GET /equity/orders") -> list[Order]:
-    return _guard(what, lambda d: [_order(o) for o in _list(d, "orders")], data)
-
-
-def _instrument(d: Any) -> Instrument:
-    d = _obj(d, "instrument")
-    ticker = _req_str(d, "ticker")
-    schedule = d.get("workingScheduleId")
-    return Instrument(
-        ticker=ticker,
-        name=_str(d, "name", required=False) or ticker,
-        short_name=_str(d, "shortName", required=False) or ticker.split("_")[0],
-        currency=_str(d, "currencyCode", required=False) or _str(d, "currency", required=False) or "",
-        type=_str(d, "type", required=False) or "STOCK",
-        isin=_str(d, "isin", required=False),
-        working_schedule_id=schedule if isinstance(schedule, int) and not isinstance(schedule, bool) else None,
-        max_open_quantity=_num(d, "maxOpenQuantity", required=False),
-        extended_hours=bool(d.get("extendedHours", False)),
-    )
-
-
-def parse_instruments(data: Any, what: str = "GET /equity/metadata/instruments") -> dict[str, Instrument]:
-    def build(d: Any) -> dict[str, Instrument]:
-        return {i.ticker: i for i in (_instrument(x) for x in _list(d, "instruments"))}
+def parse_orders(data: Any, what: str = "GET /equity/orders") -> Parsed[Order]:
+    """Pending orders; an order that cannot be read is left out, and its problem names the ticker
+    when it can, so the service can keep that position from being sold (it might be a pending sell)."""
+    def build(d: Any) -> Parsed[Order]:
+        items, problems = _items(d, "orders", "order", _order, _name_of)
+        return with_problems(Parsed(items), problems)
 
     return _guard(what, build, data)
 
 
-def _exchange(d: Any) -> Exchange:
+def _text(d: dict[str, Any], field: str) -> str | None:
+    """A non-empty string field, else None (a wrong type is treated as missing)."""
+    value = d.get(field)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _instrument(d: Any) -> Instrument:
+    d = _obj(d, "instrument")
+    ticker = _text(d, "ticker")
+    if ticker is None:
+        raise _Shape("no ticker")
+    schedule = d.get("workingScheduleId")
+    max_open = d.get("maxOpenQuantity")
+    return Instrument(
+        ticker=ticker,
+        name=_text(d, "name") or ticker,
+        # No shortName stays empty: the Yahoo symbol is never guessed from the ticker's text.
+        short_name=_text(d, "shortName") or "",
+        currency=_text(d, "currencyCode") or _text(d, "currency") or "",
+        type=_text(d, "type") or "STOCK",
+        isin=_text(d, "isin"),
+        working_schedule_id=schedule if isinstance(schedule, int) and not isinstance(schedule, bool) else None,
+        max_open_quantity=float(max_open) if isinstance(max_open, int | float) and not isinstance(max_open, bool)
+        else None,
+        extended_hours=d.get("extendedHours") is True,
+    )
+
+
+def _instrument_name(d: Any) -> str | None:
+    return _text(d, "ticker") if isinstance(d, dict) else None
+
+
+def parse_instruments(data: Any, what: str = "GET /equity/metadata/instruments") -> ParsedMap[str, Instrument]:
+    def build(d: Any) -> ParsedMap[str, Instrument]:
+        items, problems = _items(d, "instruments", "instrument", _instrument, _instrument_name)
+        return with_problems(ParsedMap((i.ticker, i) for i in items), problems)
+
+    return _guard(what, build, data)
+
+
+def _events(s: dict[str, Any]) -> tuple[TimeEvent, ...]:
+    events = []
+    for e in _list(s.get("timeEvents") or [], "timeEvents"):
+        e = _obj(e, "timeEvent")
+        moment = parse_datetime(_req_str(e, "date"))
+        if moment is None:  # "" (no assert: it would escape as a crash, or vanish under -O)
+            raise _Shape("a time event has an empty date")
+        events.append(TimeEvent(date=moment, type=_req_str(e, "type")))  # unknown types are kept
+    return tuple(sorted(events, key=lambda ev: ev.date))
+
+
+def _exchange(d: Any, broken: list[str] | None = None) -> Exchange:
+    """One exchange. A schedule with an unreadable time event keeps its id (the instruments on it
+    still find their exchange, hence their market data) but none of its events: one event left out
+    (a CLOSE) could make a closed market look open, so its hours count as unknown (see
+    `market.schedule`)."""
     d = _obj(d, "exchange")
-    schedules: dict[int, tuple[TimeEvent, ...]] = {}
-    for s in _list(d.get("workingSchedules") or [], "workingSchedules"):
-        s = _obj(s, "workingSchedule")
-        sid = s.get("id")
-        if not isinstance(sid, int) or isinstance(sid, bool):
-            raise _Shape("working schedule id is not an integer")
-        events = []
-        for e in _list(s.get("timeEvents") or [], "timeEvents"):
-            e = _obj(e, "timeEvent")
-            moment = parse_datetime(_req_str(e, "date"))
-            if moment is None:  # "" (no assert: it would escape as a crash, or vanish under -O)
-                raise _Shape("a time event has an empty date")
-            events.append(TimeEvent(date=moment, type=_req_str(e, "type")))
-        schedules[sid] = tuple(sorted(events, key=lambda ev: ev.date))
     ex_id = d.get("id")
     if not isinstance(ex_id, int) or isinstance(ex_id, bool):
         raise _Shape("exchange id is not an integer")
+    schedules: dict[int, tuple[TimeEvent, ...]] = {}
+    for s in _list(d.get("workingSchedules") or [], "workingSchedules"):
+        if not isinstance(s, dict) or not isinstance(s.get("id"), int) or isinstance(s.get("id"), bool):
+            if broken is not None:
+                broken.append("a working schedule without an id")
+            continue
+        try:
+            schedules[s["id"]] = _events(s)
+        except _Shape as exc:
+            schedules[s["id"]] = ()
+            if broken is not None:
+                broken.append(f"schedule {s['id']}: {exc}")
     return Exchange(id=ex_id, name=_str(d, "name", required=False) or str(ex_id), schedules=schedules)
 
 
-def parse_exchanges(data: Any, what: str = "GET /equity/metadata/exchanges") -> list[Exchange]:
-    return _guard(what, lambda d: [_exchange(x) for x in _list(d, "exchanges")], data)
+def parse_exchanges(data: Any, what: str = "GET /equity/metadata/exchanges") -> Parsed[Exchange]:
+    def build(d: Any) -> Parsed[Exchange]:
+        items, problems = [], []
+        for i, raw in enumerate(_list(d, "exchanges")):
+            broken: list[str] = []
+            name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
+            try:
+                items.append(_exchange(raw, broken))
+            except (_Shape, ValueError, TypeError) as exc:
+                problems.append(ItemProblem("exchange", i, name, str(exc), skipped=True))
+                continue
+            if broken:
+                problems.append(ItemProblem("exchange", i, name, "; ".join(broken) + " (its hours are unknown)",
+                                            skipped=False))
+        return with_problems(Parsed(items), problems)
+
+    return _guard(what, build, data)
 
 
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")

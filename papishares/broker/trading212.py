@@ -16,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -182,14 +183,28 @@ class Trading212Client:
         fetched_at = self._stored_fetched_at(kind)
         if stored and fetched_at is not None and not refresh and self.clock() - fetched_at < ttl:
             self._data_time[kind] = fetched_at
-            return stored
+            return self._with_stored_problems(kind, stored)
         fresh = self._refetch(path, parser, bool(stored), kind)
         if fresh is None:
             if fetched_at is not None:
                 self._data_time[kind] = fetched_at
-            return stored if stored else load()
+            return self._with_stored_problems(kind, stored if stored else load())
         save(fresh)
+        # The items skipped or marked travel with the stored metadata (they are reported by name).
+        self.store.set_json(f"t212.problems.{kind}", [asdict(p) for p in parse.problems_of(fresh)])
         return fresh
+
+    def _with_stored_problems(self, kind: str, value: T) -> T:
+        try:
+            rows = self.store.get_json(f"t212.problems.{kind}") or []
+            problems = tuple(parse.ItemProblem(**row) for row in rows)
+        except (ValueError, TypeError):
+            problems = ()
+        if isinstance(value, dict):
+            return parse.with_problems(parse.ParsedMap(value), list(problems))  # type: ignore[return-value]
+        if isinstance(value, list):
+            return parse.with_problems(parse.Parsed(value), list(problems))  # type: ignore[return-value]
+        return value
 
     # -- the Broker protocol: orders (never retried) ------------------------------------------------
     def place_market_order(self, ticker: str, quantity: float, extended_hours: bool = False) -> Order:
@@ -413,7 +428,7 @@ class Trading212Client:
         rows = self.store.query("SELECT * FROM instruments")
         return {
             r["ticker"]: Instrument(
-                ticker=r["ticker"], name=r["name"] or r["ticker"], short_name=r["short_name"] or r["ticker"],
+                ticker=r["ticker"], name=r["name"] or r["ticker"], short_name=r["short_name"] or "",
                 currency=r["currency"] or "", type=r["type"] or "STOCK", isin=r["isin"],
                 working_schedule_id=r["working_schedule_id"], max_open_quantity=r["max_open_quantity"],
                 extended_hours=bool(r["extended_hours"]))

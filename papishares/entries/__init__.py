@@ -134,7 +134,7 @@ def scan_entries(settings: Settings, *, service: Any = None, snapshot: Snapshot 
     watchlist = list(dict.fromkeys(read_watchlist_file(settings.watchlist_path) + stored_watchlist(service.store)))
     members, universe_notes = build_universe(
         indices if indices is not None else settings.entries_indices, watchlist,
-        snap.positions if snap else (), ctx.instruments, service.store.symbol_overrides(),
+        snap.positions if snap else (), ctx.instruments, service.store.symbol_overrides(), ctx.exchanges,
     )
     notes += universe_notes
     by_symbol = {m.symbol: m for m in members}

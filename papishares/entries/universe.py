@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from papishares.models import Instrument, PositionView, SymbolRequest
+from papishares.models import Exchange, Instrument, PositionView, SymbolRequest
 from papishares.store import Store
 
 WATCHLIST = "watchlist"
@@ -140,16 +140,17 @@ def remove_from_watchlist(store: Store, symbol: str) -> None:
 
 
 # -- Trading 212 metadata -----------------------------------------------------------------------
-def t212_index(instruments: Mapping[str, Instrument],
-               overrides: Mapping[str, str] | None = None) -> tuple[dict[str, Instrument], dict[str, Instrument]]:
-    """Instruments by Yahoo symbol (built from shortName as the service does) and by ISIN."""
-    from papishares.market.symbols import yahoo_symbol
+def t212_index(instruments: Mapping[str, Instrument], overrides: Mapping[str, str] | None = None,
+               exchanges: Sequence[Exchange] = ()) -> tuple[dict[str, Instrument], dict[str, Instrument]]:
+    """Instruments by Yahoo symbol (the service's one mapping: shortName + exchange) and by ISIN."""
+    from papishares.market.symbols import SymbolMapper
 
+    mapper = SymbolMapper(exchanges, overrides)
     by_symbol: dict[str, Instrument] = {}
     by_isin: dict[str, Instrument] = {}
     for inst in instruments.values():
         try:
-            symbol = yahoo_symbol(inst.ticker, inst.short_name, (overrides or {}).get(inst.ticker))
+            symbol = mapper.resolve(inst.ticker, inst).symbol
         except Exception:  # one odd instrument must not hide the others
             symbol = None
         if symbol:
@@ -165,6 +166,7 @@ def build_universe(
     positions: Sequence[PositionView],
     instruments: Mapping[str, Instrument],
     overrides: Mapping[str, str] | None = None,
+    exchanges: Sequence[Exchange] = (),
 ) -> tuple[list[Member], list[str]]:
     """The members (one per Yahoo symbol, sources merged) and notes for presets not found."""
     notes: list[str] = []
@@ -199,7 +201,7 @@ def build_universe(
         if p.yahoo_symbol:
             add(p.yahoo_symbol.upper(), p.name, HELD, currency=p.currency, ticker=p.ticker, held=True)
 
-    by_symbol, by_isin = t212_index(instruments, overrides)
+    by_symbol, by_isin = t212_index(instruments, overrides, exchanges)
     matched = []
     for m in members.values():
         inst = by_symbol.get(m.symbol) or next((by_isin[i] for i in isins.get(m.symbol, ()) if i in by_isin

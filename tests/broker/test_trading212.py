@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from papishares.broker import Broker
+from papishares.broker import t212_parse as parse
 from papishares.broker.trading212 import AUTH_401, Trading212Client
 from papishares.config import Secret, load_settings
 from papishares.errors import (
@@ -257,8 +258,9 @@ def test_connection_refused_is_unavailable(tmp_path: Path) -> None:
     assert_no_secret(str(err.value), repr(err.value.__cause__), repr(err.value.__context__))
 
 
-@pytest.mark.parametrize("fault", [{"kind": "garbage"}, {"kind": "json", "body": {"not": "a list"}},
-                                   {"kind": "json", "body": [{"instrument": {"ticker": "X"}}]}])
+# Contract change (issue 9, "one bad item costs one item"): a list whose item lacks its numbers
+# (`[{"instrument": {"ticker": "X"}}]`) is no longer a MalformedResponse; see the tests below.
+@pytest.mark.parametrize("fault", [{"kind": "garbage"}, {"kind": "json", "body": {"not": "a list"}}])
 def test_malformed_bodies(t212_server: FakeTrading212, tmp_path: Path, fault: dict) -> None:
     t212_server.inject("GET", "/equity/positions", **fault)
     client = make_client(t212_server, tmp_path)
@@ -444,9 +446,88 @@ def test_an_order_answer_that_is_not_a_4xx_is_never_called_rejected(t212_server:
     assert t212_server.count("POST", "/equity/orders/market") == 1
 
 
-def test_a_schedule_event_without_a_date_is_a_malformed_response(t212_server: FakeTrading212, tmp_path: Path) -> None:
+# Contract change (issue 9): an event without a date no longer fails the whole answer; the schedule
+# keeps its id with no events (its hours are unknown), and a problem says so.
+def test_a_schedule_event_without_a_date_leaves_that_schedule_without_hours(t212_server: FakeTrading212,
+                                                                            tmp_path: Path) -> None:
     body = [{"id": 1, "name": "NASDAQ", "workingSchedules": [{"id": 51, "timeEvents": [{"date": "", "type": "OPEN"}]}]}]
     t212_server.inject("GET", "/equity/metadata/exchanges", "json", status=200, body=body)
     client = make_client(t212_server, tmp_path)
-    with pytest.raises(MalformedResponse, match="exchanges"):
-        client.exchanges()
+    got = client.exchanges()
+    assert got[0].schedules == {51: ()} and "empty date" in parse.problems_of(got)[0].reason
+
+
+# -- one bad item costs one item (issue 9) -------------------------------------------------------------
+def _positions_with_nulls(server: FakeTrading212) -> list[dict]:
+    """The server's real positions body, with the nulls real accounts have been seen to send."""
+    body = [server.position_json(p) for p in server.positions.values()]
+    by = {row["instrument"]["ticker"]: row for row in body}
+    by["TSLA_US_EQ"]["currentPrice"] = None
+    by["RRl_EQ"]["walletImpact"] = None
+    body.append({"quantity": 3, "currentPrice": 10.0})  # cannot be named: left out
+    return body
+
+
+def test_a_position_with_nulls_is_marked_and_the_rest_is_kept(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    t212_server.inject("GET", "/equity/positions", "json", body=_positions_with_nulls(t212_server))
+    client = make_client(t212_server, tmp_path)
+    positions = client.positions()
+    by = {p.ticker: p for p in positions}
+    assert len(positions) == 8  # the unnamed item is left out, the two marked ones are kept
+    assert by["TSLA_US_EQ"].current_price is None and "currentPrice is null" in by["TSLA_US_EQ"].data_note
+    assert by["RRl_EQ"].wallet_current_value is None and "walletImpact is null" in by["RRl_EQ"].data_note
+    assert by["AAPL_US_EQ"].data_note is None and by["AAPL_US_EQ"].current_price == 185.5
+    texts = [x.text for x in parse.problems_of(positions)]
+    assert any("position TSLA_US_EQ" in t and "never sold on" in t for t in texts)
+    assert any("position #9" in t and "left out" in t for t in texts)
+
+
+def test_orders_instruments_and_exchanges_cost_only_their_bad_item(t212_server: FakeTrading212,
+                                                                   tmp_path: Path) -> None:
+    orders = list(t212_server.orders.values())
+    orders.append({"id": "not-a-number", "ticker": "MSFT_US_EQ", "type": "STOP", "quantity": -1})
+    orders.append({"id": 77, "ticker": "AAPL_US_EQ", "type": "TRAILING_STOP", "status": "SOMETHING_NEW",
+                   "quantity": -1, "side": "SELL"})  # unknown enum values are accepted
+    t212_server.inject("GET", "/equity/orders", "json", body=orders)
+    instruments = list(t212_server.instruments.values()) + [{"name": "no ticker"}, {"ticker": 42}]
+    t212_server.inject("GET", "/equity/metadata/instruments", "json", body=instruments)
+    exchanges = t212_server.exchanges_json()
+    exchanges[0]["workingSchedules"][0]["timeEvents"].append({"date": None, "type": "CLOSE"})
+    exchanges[0]["workingSchedules"][0]["timeEvents"].append({"date": "2026-11-24T20:00:00Z", "type": "NEW_EVENT"})
+    exchanges.append({"name": "No id"})
+    t212_server.inject("GET", "/equity/metadata/exchanges", "json", body=exchanges)
+    client = make_client(t212_server, tmp_path)
+
+    got = client.orders()
+    assert {o.id for o in got} == {o["id"] for o in t212_server.orders.values()} | {77}
+    odd = next(o for o in got if o.id == 77)
+    assert (odd.type, odd.status, odd.is_sell, odd.is_pending) == ("TRAILING_STOP", "SOMETHING_NEW", True, True)
+    assert [(x.ticker, x.skipped) for x in parse.problems_of(got)] == [("MSFT_US_EQ", True)]
+
+    inst = client.instruments()
+    assert len(inst) == len(t212_server.instruments) and len(parse.problems_of(inst)) == 2
+    again = client.instruments()  # from SQLite now: the problems travel with the stored metadata
+    assert len(parse.problems_of(again)) == 2
+
+    ex = client.exchanges()
+    assert len(ex) == len(t212_server.exchanges)  # "No id" left out
+    first = next(e for e in ex if e.id == exchanges[0]["id"])
+    sid = exchanges[0]["workingSchedules"][0]["id"]
+    assert sid in first.schedules and first.schedules[sid] == ()  # kept, hours unknown
+    kinds = [(x.kind, x.skipped) for x in parse.problems_of(ex)]
+    assert ("exchange", False) in kinds and ("exchange", True) in kinds
+
+
+def test_garbage_item_types_never_raise() -> None:
+    odd = [None, 5, "x", [], {"instrument": None}, {"instrument": {"ticker": ""}},
+           {"instrument": {"ticker": "A_US_EQ", "currency": "USD"}, "quantity": True, "currentPrice": "1",
+            "averagePricePaid": float("nan"), "walletImpact": [], "createdAt": "yesterday"}]
+    got = parse.parse_positions(odd)
+    assert [p.ticker for p in got] == ["A_US_EQ"]
+    note = got[0].data_note
+    for field in ("quantity", "currentPrice", "averagePricePaid", "walletImpact"):
+        assert field in note
+    assert len(parse.problems_of(got)) == len(odd)
+    assert parse.parse_orders([None, {"ticker": "B"}, {"id": 1, "ticker": "C"}])[0].ticker == "C"
+    assert parse.parse_exchanges([None, {"id": 3, "workingSchedules": [None, {"id": 4, "timeEvents": [5]}]}])[0] \
+        .schedules == {4: ()}
