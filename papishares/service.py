@@ -345,7 +345,9 @@ class Service:
             choice = choices.get(v.ticker)
             why = choice.reason if choice and not choice.symbol else None
             if why is None and v.yahoo_symbol and v.last_bar_date is None:
-                why = bars.status.get(v.yahoo_symbol) or "no bars from the market-data source"
+                why = bars.status.get(v.yahoo_symbol) or (
+                    "market data is off (PAPISHARES_MARKET_DATA=none)" if bars.source == "none"
+                    else f"no bars for {v.yahoo_symbol} from the market-data source")
             changes: dict[str, object] = {"market_data_note": v.market_data_note or why}
             if v.units_note or v.ticker in bad_numbers:
                 whole = data_quality.conservative_risk(v.market_value, cost.get(v.ticker), v.risk,

@@ -233,18 +233,50 @@ def test_dry_run_records_and_alerts_would_sell(t212_server: FakeTrading212, tmp_
         r.close()
 
 
-def test_a_single_100x_tick_does_not_sell_but_a_confirmed_one_does(rig: Rig) -> None:
-    breach(rig, price=2.30)  # a pence/pounds-style 100x drop
+# Contract change (issue 9, "Sell quantities and units"): a 100x price is now never sold on, not even
+# when confirmed, so the confirmation rule is shown with a >50% move that is not a units problem.
+def test_a_single_big_tick_does_not_sell_but_a_confirmed_one_does(rig: Rig) -> None:
+    breach(rig, price=100.0)  # 57% below the last price, 2.5x from the average: a move, not units
     report = rig.cycle()
     assert [d.reason for d in report.decisions] == ["suspect_price"]
     rig.server.set_price(TSLA, 230.0)
     rig.cycle()
     assert rig.server.sells() == []
-    rig.server.set_price(TSLA, 2.30)
+    rig.server.set_price(TSLA, 100.0)
     rig.cycle()  # suspect again
     assert rig.server.sells() == []
     rig.cycle()  # the next cycle sees the same price: confirmed
     assert len(rig.server.sells()) == 1
+
+
+def test_a_100x_price_is_never_sold_on_until_the_units_agree(rig: Rig) -> None:
+    breach(rig, price=2.30)  # pence/pounds-style: 108x below the average of 250
+    for _ in range(3):
+        report = rig.cycle()
+        assert [d.reason for d in report.decisions] == ["units_mismatch"]
+    assert rig.server.sells() == []
+    view = rig.worker.previous.position(TSLA)
+    assert view.stop_loss_price is None and "pence/pounds" in view.stop_loss_note and view.units_note
+    assert view.max_price == 250.0  # the high-water mark was never lifted by it
+    assert len(rig.alerts("units_mismatch")) == 1  # one alert, not one per cycle
+    assert len(rig.journal("skipped")) == 1
+    rig.server.set_price(TSLA, 200.0)  # back in the right units, below the stop
+    report = rig.cycle()  # 87x from the last recorded price: still in doubt this cycle
+    assert [d.reason for d in report.decisions] == ["units_mismatch"]
+    rig.cycle()
+    assert len(rig.server.sells()) == 1  # the units agree again: the breach sells once
+
+
+def test_positions_in_doubt_are_always_skipped() -> None:
+    bad = decide(position(current_price=200.0, data_note="walletImpact is null"), "k", ctx())
+    assert bad is not None and (bad.action, bad.reason, bad.alert) == ("skip", "bad_data", False)
+    assert "walletImpact is null" in bad.message
+    # even with a stop it would breach, and even above any stop
+    units = decide(position(current_price=2.0, units_note="price 2 USD is 125x away"), "k", ctx())
+    assert units is not None and units.reason == "units_mismatch" and units.action == "skip"
+    above = decide(position(current_price=999.0, data_note="x"), "k", ctx())
+    assert above is not None and above.action == "skip"
+    assert decide(position(current_price=200.0, data_note="x"), "k", ctx(done=frozenset({"k"}))) is None
 
 
 def test_a_500_after_placing_is_reconciled_never_resent(rig: Rig) -> None:
@@ -353,8 +385,9 @@ def test_a_100x_tick_confirmed_only_by_the_dashboard_does_not_sell(rig: Rig) -> 
     Here the dashboard fetches the bad positions first and the worker is served the same cached
     answer: the price the worker sees was "recorded before" by the dashboard, yet no worker cycle
     has seen it. It may sell only when a later worker cycle sees the price again.
+    (Issue 9: a 100x tick now never sells at all, so the >50% move here is 100.0, not 2.30.)
     """
-    breach(rig, price=2.30)
+    breach(rig, price=100.0)
     time.sleep(POSITIONS_PERIOD)
     dash_store = Store(rig.store.path)
     dash_broker = Trading212Client(rig.settings, dash_store)
@@ -371,7 +404,7 @@ def test_a_100x_tick_confirmed_only_by_the_dashboard_does_not_sell(rig: Rig) -> 
 
 
 def test_a_cycle_served_the_same_answer_again_does_not_confirm_a_100x_tick(rig: Rig) -> None:
-    breach(rig, price=2.30)
+    breach(rig, price=100.0)  # issue 9: a >50% move (a 100x one now never sells at all)
     time.sleep(POSITIONS_PERIOD)
     assert [d.reason for d in rig.cycle(wait=False).decisions] == ["suspect_price"]
     rig.cycle(wait=False)  # inside the positions period: the very same answer, from the cache

@@ -47,22 +47,35 @@ def test_high_water_mark_only_rises(tmp_path: Path) -> None:
     assert rec.max_price == 120.0 and rec.prev_price == 120.0
 
 
-def test_a_100x_tick_does_not_lift_the_high_water_mark_until_seen_again(tmp_path: Path) -> None:
+# Contract change (issue 9): a 100x price now never enters the high-water mark, even seen twice;
+# the confirmation rule is kept for >50% moves that are not units problems (610 -> 1000 here).
+def test_a_big_jump_does_not_lift_the_high_water_mark_until_seen_again(tmp_path: Path) -> None:
     store = Store(tmp_path / "p.db")
     store.record_price("RRl_EQ", 100, 600.0, 610.0)
-    assert store.record_price("RRl_EQ", 100, 600.0, 61000.0).max_price == 610.0  # pounds read as pence
-    assert store.record_price("RRl_EQ", 100, 600.0, 61000.0).max_price == 61000.0  # seen twice: real
+    assert store.record_price("RRl_EQ", 100, 600.0, 1000.0).max_price == 610.0  # +64%: wait
+    assert store.record_price("RRl_EQ", 100, 600.0, 1000.0).max_price == 1000.0  # seen twice: real
+
+
+def test_a_100x_price_never_enters_the_high_water_mark(tmp_path: Path) -> None:
+    store = Store(tmp_path / "p.db")
+    store.record_price("RRl_EQ", 100, 600.0, 610.0)
+    for _ in range(3):  # pounds read as pence, seen again and again
+        assert store.record_price("RRl_EQ", 100, 600.0, 61000.0).max_price == 610.0
+    # not even on first sight of a new position
+    assert store.record_price("NEWl_EQ", 10, 6.0, 600.0).max_price == 6.0
+    assert store.record_price("NEWl_EQ", 10, 6.0, 6.2).max_price == 6.0  # 600 was never its mark
+    assert store.record_price("NEWl_EQ", 10, 6.0, 6.3).max_price == 6.3
 
 
 def test_the_same_broker_answer_read_twice_confirms_no_jump(tmp_path: Path) -> None:
     store = Store(tmp_path / "p.db")
     store.record_price("RRl_EQ", 100, 600.0, 610.0, now=10.0, fetched_at=10.0)
-    # the dashboard and the worker read one cached answer holding a 100x tick
+    # the dashboard and the worker read one cached answer holding a big tick
     for now in (11.0, 12.0, 13.0):
-        rec = store.record_price("RRl_EQ", 100, 600.0, 61000.0, now=now, fetched_at=11.0)
+        rec = store.record_price("RRl_EQ", 100, 600.0, 1000.0, now=now, fetched_at=11.0)
         assert rec.max_price == 610.0 and rec.prev_price == 610.0
     # a later answer that still says so confirms it
-    assert store.record_price("RRl_EQ", 100, 600.0, 61000.0, now=14.0, fetched_at=14.0).max_price == 61000.0
+    assert store.record_price("RRl_EQ", 100, 600.0, 1000.0, now=14.0, fetched_at=14.0).max_price == 1000.0
 
 
 def test_stop_ratchets_up_only_while_quantity_unchanged(tmp_path: Path) -> None:

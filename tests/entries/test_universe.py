@@ -63,8 +63,10 @@ def held(ticker: str, symbol: str, currency: str) -> PositionView:
 
 
 def test_build_universe_merges_sources_and_matches_trading212() -> None:
+    # Issue 9: T212 instruments are matched through the one symbol mapping, which needs the exchanges.
     members, notes = build_universe(
         ["FTSE 100", "Atlantis 5"], ["TSLA", "RR.L"], [held("RRl_EQ", "RR.L", "GBX")], simulation.instruments(),
+        exchanges=simulation.exchanges(1_795_000_000),
     )
     by = {m.symbol: m for m in members}
     assert notes and "Atlantis 5" in notes[0]
@@ -77,3 +79,8 @@ def test_build_universe_merges_sources_and_matches_trading212() -> None:
     assert not by["III.L"].watched
     no_meta, _ = build_universe(["FTSE 100"], [], [], {})
     assert all(m.tradable is None for m in no_meta)  # without metadata, nobody can tell
+
+
+def test_without_exchanges_no_instrument_is_matched_by_its_ticker_text() -> None:
+    members, _ = build_universe([], ["TSLA", "AZN.L"], [], simulation.instruments())
+    assert all(m.t212_ticker is None for m in members)
