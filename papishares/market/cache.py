@@ -20,6 +20,7 @@ import pandas as pd
 
 from papishares.errors import MarketDataError
 from papishares.market import MIN_BARS, MarketData
+from papishares.market.bar_units import repair_bars
 from papishares.models import Bars, SymbolRequest
 from papishares.store import Store
 
@@ -169,6 +170,13 @@ class CachedMarketData:
                 log.warning("%s failed (%s)", self._label, type(err).__name__)
                 self._note_failure(stale, f"{self._label} failed ({type(err).__name__})", now)
             else:
+                fresh, repaired = repair_bars(fresh)  # every bar checked against its neighbours
+                for s in fresh.symbols:
+                    key = f"bars.units_note:{s}"
+                    if s in repaired:
+                        self.store.set(key, repaired[s])
+                    else:
+                        self.store.execute("DELETE FROM kv WHERE key = ?", (key,))
                 self._save(fresh, wanted, now)
                 got = {s for s in fresh.symbols if not fresh.for_symbol(s).empty}
                 for s in got:
@@ -190,6 +198,8 @@ class CachedMarketData:
                 if now - fetched_at > self.max_age:
                     why = self._failure_note.get(s) or meta[s].get("error") or f"{self._label} unavailable"
                     status[s] = f"{_short(why)}: bars from {age_text(now - fetched_at)} ago"
+                elif repaired_note := self.store.get(f"bars.units_note:{s}"):
+                    status[s] = repaired_note
             else:
                 status[s] = self._failure_note.get(s) or (meta.get(s) or {}).get("error") or "no bars yet"
         return self._bars(frames, status, fetched)

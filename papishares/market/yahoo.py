@@ -41,8 +41,10 @@ def fetch_history(symbols: Sequence[str], min_bars: int = 260) -> pd.DataFrame:
     """The one network call for bars: a batched download, grouped by ticker."""
     import yfinance as yf
 
+    # repair=True: yfinance's own fix of 100x pence/pounds mix-ups inside a series (needs scipy);
+    # the bar cache checks every bar again (`market.bar_units`), whatever the source.
     return yf.download(list(symbols), period=_period(min_bars), interval="1d", auto_adjust=False,
-                       group_by="ticker", threads=True, progress=False)
+                       group_by="ticker", threads=True, progress=False, repair=True)
 
 
 def fetch_currency(symbol: str) -> str | None:
