@@ -143,6 +143,7 @@ def test_fetch_history_makes_one_batched_download(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(yfinance, "download", fake_download)
     frame = yahoo.fetch_history(["AAPL", "RR.L"], 260)
     assert len(calls) == 1 and calls[0][0] == ["AAPL", "RR.L"]
+    # issue 9: repair=True (yfinance's own fix of pence/pounds mix-ups inside a series)
     assert calls[0][1] == {"period": "2y", "interval": "1d", "auto_adjust": False, "group_by": "ticker",
-                           "threads": True, "progress": False}
+                           "threads": True, "progress": False, "repair": True}
     assert set(split_download(frame, ["AAPL", "RR.L"])) == {"AAPL", "RR.L"}
