@@ -14,9 +14,12 @@ if not snap.positions:
 st.caption("Prices in each instrument's quote currency (GBX in pence, 'p'); value and risk in "
            f"{snap.account.currency}. Click a row to open its chart.")
 frame = tables.positions_frame(snap)
-event = st.dataframe(
-    tables.styled_positions(frame), hide_index=True, column_config=tables.positions_config(snap.account.currency),
-    on_select="rerun", selection_mode="single-row", key="positions_table", placeholder="–",
+for p in snap.positions:
+    if p.data_note or p.units_note:
+        st.warning(f"**{p.short_name}**: {p.stop_loss_note or tables.doubt(p)}")
+event = tables.dataframe(
+    tables.styled_positions(frame), column_config=tables.positions_config(snap.account.currency),
+    on_select="rerun", selection_mode="single-row", key="positions_table",
 )
 rows = event.selection.rows if event is not None else []
 if rows:

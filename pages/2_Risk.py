@@ -25,9 +25,8 @@ no_stop = frame[frame["No stop"]]
 if not no_stop.empty:
     st.error("Without any stop (their whole value counts as risk): " + ", ".join(no_stop["Ticker"]))
 st.plotly_chart(figures.risk_bars(frame, ccy), key="risk_bars")
-st.dataframe(frame.style.apply(lambda r: ["background-color: rgba(214,39,40,0.18)" if r["No stop"] else ""]
-                               * len(r), axis=1),
-             hide_index=True, column_config=tables.risk_config(ccy))
+tables.dataframe(frame.style.apply(lambda r: ["background-color: rgba(214,39,40,0.18)" if r["No stop"] else ""]
+                                   * len(r), axis=1), column_config=tables.risk_config(ccy))
 
 by_inst, by_ccy = tables.concentration(snap)
 left, right = st.columns(2)

@@ -22,7 +22,8 @@ p = snap.position(ticker)
 assert p is not None
 
 cols = st.columns(5)
-cols[0].metric("Price", tables.price_text(p.current_price, p.currency), f"{p.profit_pct:+.2f}%")
+cols[0].metric("Price", tables.price_text(p.current_price, p.currency),
+               None if p.profit_pct is None else f"{p.profit_pct:+.2f}%")
 cols[1].metric("Calculated stop", tables.price_text(p.stop_loss_price, p.currency))
 cols[2].metric("Manual stop", tables.price_text(p.manual_stop_loss_price, p.currency))
 cols[3].metric("SMA 17", tables.price_text(p.sma_17, p.currency), tables.sma_marker(p), delta_color="off",
@@ -30,6 +31,8 @@ cols[3].metric("SMA 17", tables.price_text(p.sma_17, p.currency), tables.sma_mar
 cols[4].metric("MACD", tables.macd_marker(p))
 if p.stop_loss_note:
     st.info(p.stop_loss_note)
+if p.market_data_note:
+    st.caption(f"No market data: {p.market_data_note}")
 
 bars, note = data.bars_for(ctx.settings, ticker, snap)
 if note:

@@ -20,6 +20,5 @@ c.metric("Buy orders", int((frame["Side"] == "BUY").sum()))
 
 st.caption("Limit and stop prices in the instrument's quote currency (GBX in pence, 'p'). The dashboard only "
            "reads these orders; place, change or cancel them at the broker.")
-st.dataframe(frame, hide_index=True, placeholder="–",
-             column_config={"Qty": st.column_config.NumberColumn(format="%.4g"),
-                            "Filled": st.column_config.NumberColumn(format="%.4g")})
+tables.dataframe(frame, column_config={"Qty": st.column_config.NumberColumn(format="%.4g"),
+                                      "Filled": st.column_config.NumberColumn(format="%.4g")})

@@ -32,8 +32,8 @@ if snap is not None:
              f"(now {tables.price_text(limits.risk_percentage / 100 * value, ccy)}).")
 
 st.subheader("Yahoo symbol overrides")
-st.caption("Market data is fetched by a Yahoo-style symbol built from the instrument's short name; "
-           "fix one here when it is wrong (e.g. a renamed company). Leave empty to remove an override.")
+st.caption("Market data is fetched by a Yahoo symbol built from the instrument's short name and its exchange "
+           "(never guessed from the ticker); set one here when it is missing or wrong. Leave empty to remove one.")
 with st.form("override"):
     held = [p.ticker for p in snap.positions] if snap else []
     ticker = st.selectbox("Position", held) if held else st.text_input("T212 ticker")
@@ -45,6 +45,10 @@ overrides, err = data.guarded("Reading overrides", data.symbol_overrides, settin
 banners.problem(err)
 if overrides:
     st.table({"T212 ticker": list(overrides), "Yahoo symbol": list(overrides.values())})
+missing = tables.no_market_data_frame(snap)
+if not missing.empty:
+    st.caption("Positions without market data (no MACD, no SMA 17), and why:")
+    tables.dataframe(missing, key="no_market_data")
 
 st.subheader("Entries watchlist")
 (saved, from_file), err = data.guarded("Reading the watchlist", entries_data.watchlist, settings, default=([], []))

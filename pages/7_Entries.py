@@ -3,7 +3,7 @@ so that the 2N initial stop risks RISK_PERCENTAGE of the account; one click to t
 
 import streamlit as st
 
-from papishares.ui import data, entries_data, entries_figures, page
+from papishares.ui import data, entries_data, entries_figures, page, tables
 
 ctx = page.start("Entries", ":material/trending_up:", need_snapshot=False)
 settings, _ = data.guarded("Reading the risk limits", data.risk_settings, ctx.settings, default=ctx.settings)
@@ -28,8 +28,8 @@ st.caption(f"{len(shown)} of {len(table)} candidates · {len(result.table)} symb
            f"{'unknown' if result.total_risk_pct is None else f'{result.total_risk_pct:.2f}%'} "
            f"(limit {settings.total_risk_percentage:g}%) · market data: {result.market_data}")
 display = entries_data.display_frame(shown)
-event = st.dataframe(display, key="entries_table", on_select="rerun", selection_mode="single-row",
-                     hide_index=True, column_config=entries_data.column_config(
+event = tables.dataframe(display, key="entries_table", on_select="rerun", selection_mode="single-row",
+                         column_config=entries_data.column_config(
                          result.account.currency if result.account else None))
 
 symbols = display["Symbol"].tolist()
@@ -55,4 +55,4 @@ if feed.configured:
     if feed.note:
         st.warning(feed.note)
     if not feed.rows.empty:
-        st.dataframe(feed.rows, hide_index=True, key="entries_feed")
+        tables.dataframe(feed.rows, key="entries_feed")

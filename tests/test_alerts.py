@@ -142,3 +142,17 @@ def test_auth_alert_clears_after_a_good_snapshot() -> None:
     k.keys.add(event.key or "")
     plan = alerts.evaluate(None, snapshot(), set(k.keys))
     assert alerts.AUTH_KEY in plan.clear
+
+
+def test_units_mismatch_alerts_once_until_the_units_agree_again() -> None:
+    k = Keys()
+    note = "price 2.3 USD is 109x away from its average price 250: a pence/pounds mix-up until proven otherwise"
+    doubt = position(current_price=2.3, stop_loss_price=None, units_note=note)
+    first = k.run(snapshot(doubt))
+    assert [e.kind for e in first] == ["units_mismatch"] and "109x" in first[0].plain
+    assert k.run(snapshot(doubt)) == [] and k.run(snapshot(doubt)) == []  # once, not every cycle
+    assert k.run(snapshot(position())) == []  # the units agree: the key is cleared
+    assert [e.kind for e in k.run(snapshot(doubt))] == ["units_mismatch"]  # a new mix-up alerts anew
+    assert k.run(snapshot()) == []  # position gone: cleared too
+    assert [e.kind for e in k.run(snapshot(doubt))] == ["units_mismatch"]
+    assert "&lt;" in alerts.evaluate(None, snapshot(replace(doubt, units_note="a <b> note")), set()).events[0].text

@@ -23,7 +23,7 @@ from papishares.entries.universe import (
 )
 from papishares.errors import PapisharesError
 from papishares.models import Snapshot
-from papishares.ui import data
+from papishares.ui import data, tables
 
 log = logging.getLogger(__name__)
 SCAN_TTL = 300  # s: daily bars; a new scan every few minutes is plenty
@@ -97,7 +97,7 @@ def display_frame(table: pd.DataFrame) -> pd.DataFrame:
     """Columns as the page shows them (numbers stay numbers so the table sorts correctly)."""
     return pd.DataFrame({
         "Symbol": table.index.astype(str),
-        "Name": table["name"].astype(str),
+        "Name": table["name"].map(tables.text),
         "System": table["system"].map(lambda s: "" if s is None or pd.isna(s) else str(int(s))),
         "Close": _num(table["close"]),
         "Breakout": _num(table["breakout_level"]),
@@ -108,15 +108,16 @@ def display_frame(table: pd.DataFrame) -> pd.DataFrame:
         "Shares": _num(table["shares"]),
         "2N stop": _num(table["initial_stop"]),
         "Cost": _num(table["cost"]),
-        "Ccy": table["currency"].astype(str),
+        "Ccy": table["currency"].map(tables.text),
         "Cost (account)": _num(table["cost_account"]),
+        "Risk": _num(table["shares"]) * 2 * _num(table["atr"]),  # the 2N risk in the quote currency
         "Risk (account)": _num(table["risk_amount"]),
         "Risk after %": _num(table["total_risk_after_pct"]),
         "Over limit": table["over_total_risk"].map(lambda v: "" if v is None or pd.isna(v) else ("yes" if v else "no")),
         "Held": table["held"].map(lambda v: "yes" if v else ""),
         "T212": table["t212_ticker"].map(lambda v: "" if v is None or pd.isna(v) else str(v)),
         "Tradable": table["tradable"].map(lambda v: "?" if v is None or pd.isna(v) else ("yes" if v else "no")),
-        "From": table["sources"].astype(str),
+        "From": table["sources"].map(tables.text),
     }).reset_index(drop=True)
 
 
@@ -126,7 +127,9 @@ def column_config(account_currency: str | None) -> dict[str, object]:
     return {
         "Close": num(format="%.2f"), "Breakout": num(format="%.2f"), "To breakout %": num(format="%.2f"),
         "N (ATR 20)": num(format="%.2f"), "N %": num(format="%.2f"), "3m %": num(format="%+.1f"),
-        "Shares": num(format="%g"), "2N stop": num(format="%.2f"), "Cost": num(format="%,.0f"),
+        "Shares": num(format="%g"), "2N stop": num(format="%.2f"),
+        "Cost": num("Cost (quote)", format="%,.0f", help="shares x close, in the symbol's quote currency (Ccy)"),
+        "Risk": num("Risk (quote)", format="%,.2f", help="shares x 2N, in the symbol's quote currency (Ccy)"),
         "Cost (account)": num(f"Cost ({acct})", format="%,.0f"),
         "Risk (account)": num(f"Risk ({acct})", format="%,.2f"), "Risk after %": num(format="%.2f"),
     }

@@ -17,6 +17,7 @@ import streamlit as st
 from papishares.models import Order, PositionView, Snapshot
 
 NEAR_STOP_PCT = 3.0  # a price within 3% above its effective stop counts as "near"
+MISSING = "–"  # what every table shows for a missing value (never "None" or "nan")
 SIGNS = {"USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥"}
 EXPOSURE = {"GBX": "GBP"}  # pence are pounds for currency exposure
 
@@ -29,12 +30,44 @@ def price_text(value: float | None, currency: str | None) -> str:
     """A price in its quote currency: $155.80, £13.50, 1,350.00p (GBX), 12.30 CHF."""
     value = _num(value)
     if value is None:
-        return "–"
+        return MISSING
     ccy = (currency or "").upper()
     if ccy == "GBX":
         return f"{value:,.2f}p"
     sign = SIGNS.get(ccy)
     return f"{sign}{value:,.2f}" if sign else f"{value:,.2f} {ccy}".strip()
+
+
+def text(value: object) -> str:
+    """A text cell: None / NaN become "" (a table never shows "None" or "nan")."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    try:
+        if pd.isna(value):  # type: ignore[call-overload]
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def dataframe(data: Any, **kw: Any) -> Any:
+    """`st.dataframe` with the one placeholder for missing values (pages call this, not st.dataframe)."""
+    kw.setdefault("placeholder", MISSING)
+    kw.setdefault("hide_index", True)
+    return st.dataframe(data, **kw)
+
+
+def quote_amount(amount: float | None, fx: float | None, currency: str | None) -> str:
+    """An account-currency amount (risk) restated in the position's quote currency, for beside it."""
+    amount, fx = _num(amount), _num(fx)
+    if amount is None or fx is None or fx <= 0:
+        return MISSING
+    return price_text(amount / fx, currency)
+
+
+def doubt(p: PositionView) -> str:
+    """Why a position's numbers are in doubt (broker data, units), "" when they are not."""
+    return p.data_note or p.units_note or ""
 
 
 def money_format(currency: str) -> str:
@@ -78,7 +111,7 @@ def macd_marker(p: PositionView) -> str:
 
 
 def sma_marker(p: PositionView) -> str:
-    if p.sma_17 is None:
+    if p.sma_17 is None or p.current_price is None:
         return "– no data"
     if p.current_price > p.sma_17:
         return "▲ above"
@@ -114,16 +147,18 @@ def positions_frame(snapshot: Snapshot) -> pd.DataFrame:
             "Manual covers %": _covered_pct(p),
             "Value": p.market_value,
             "Risk": p.risk,
-            "Market": "–" if p.market_open is None else ("open" if p.market_open else "closed"),
+            "Risk (quote)": quote_amount(p.risk, p.fx, p.currency),
+            "Market": MISSING if p.market_open is None else ("open" if p.market_open else "closed"),
             "T212 ticker": p.ticker,
             "Currency": "GBX (pence)" if p.currency.upper() == "GBX" else p.currency,
+            "Data": doubt(p),
         })
     return pd.DataFrame(rows, columns=POSITION_COLUMNS)
 
 
 POSITION_COLUMNS = ["Ticker", "Status", "Price", "Stop", "To stop %", "P&L %", "vs SMA 17", "MACD", "Manual stop",
-                    "Manual covers %", "Value", "Risk", "Qty", "Avg price", "Max price", "Stop %", "SMA 17", "Market",
-                    "Name", "Currency", "T212 ticker"]
+                    "Manual covers %", "Value", "Risk", "Risk (quote)", "Qty", "Avg price", "Max price", "Stop %",
+                    "SMA 17", "Market", "Name", "Currency", "T212 ticker", "Data"]
 
 
 def _marker_style(text: object) -> str:
@@ -164,6 +199,9 @@ def positions_config(account_currency: str) -> dict[str, object]:
         "Value": cc.NumberColumn(f"Value ({account_currency})", format=money),
         "Risk": cc.NumberColumn(f"Risk ({account_currency})", format=money,
                                 help="Loss from the average price down to the effective stop"),
+        "Risk (quote)": cc.TextColumn(help="The same risk in the instrument's quote currency"),
+        "Data": cc.TextColumn("Data in doubt", help="Unusable broker data or prices ~100x off (pence/pounds): "
+                                                    "no calculated stop and never sold on until it is fixed"),
         "vs SMA 17": cc.TextColumn(help="Current price against the 17-day simple moving average"),
         "MACD": cc.TextColumn(help="MACD(12,26,9) against its signal line on the last completed bar"),
     }
@@ -199,14 +237,15 @@ def risk_frame(snapshot: Snapshot) -> pd.DataFrame:
     rows = [{
         "Ticker": p.short_name,
         "Risk": p.risk,
+        "Risk (quote)": quote_amount(p.risk, p.fx, p.currency),
         "Loss if stop hit": p.open_risk,
         "% of account": p.risk / snapshot.account.total_value * 100 if snapshot.account.total_value else 0.0,
         "Stop": price_text(p.effective_stop, p.currency),
         "No stop": p.effective_stop is None,
-        "Note": p.stop_loss_note or "",
+        "Note": text(p.stop_loss_note),
     } for p in snapshot.positions]
-    frame = pd.DataFrame(rows, columns=["Ticker", "Risk", "Loss if stop hit", "% of account", "Stop", "No stop",
-                                        "Note"])
+    frame = pd.DataFrame(rows, columns=["Ticker", "Risk", "Risk (quote)", "Loss if stop hit", "% of account", "Stop",
+                                        "No stop", "Note"])
     return frame.sort_values("Risk", ascending=False, ignore_index=True)
 
 
@@ -218,6 +257,7 @@ def risk_config(account_currency: str) -> dict[str, object]:
                                 help="From the average price down to the effective stop"),
         "Loss if stop hit": cc.NumberColumn(f"Loss if stop hit ({account_currency})", format=money,
                                             help="From the current price down to the effective stop"),
+        "Risk (quote)": cc.TextColumn(help="The same risk in the instrument's quote currency"),
         "% of account": cc.NumberColumn(format="%.2f%%"),
         "No stop": cc.CheckboxColumn(help="No calculated and no manual stop: the whole value is at risk"),
     }
@@ -257,5 +297,12 @@ def show_journal(events: pd.DataFrame | None, err: str | None, empty: str) -> No
     elif events is None or events.empty:
         st.caption(empty)
     else:
-        st.dataframe(events[["time", "kind", "ticker", "action", "message"]], hide_index=True,
-                     column_config=journal_config())
+        dataframe(events[["time", "kind", "ticker", "action", "message"]], column_config=journal_config())
+
+
+def no_market_data_frame(snapshot: Snapshot | None) -> pd.DataFrame:
+    """The positions without market data (no Yahoo symbol, or no bars for it) and why (Settings page)."""
+    rows = [{"T212 ticker": p.ticker, "Name": p.name, "Yahoo symbol": p.yahoo_symbol or MISSING,
+             "Why": text(p.market_data_note)}
+            for p in (snapshot.positions if snapshot else ()) if p.market_data_note]
+    return pd.DataFrame(rows, columns=["T212 ticker", "Name", "Yahoo symbol", "Why"])
