@@ -29,7 +29,7 @@ def test_account_figures_from_trading212(t212_env: FakeTrading212) -> None:
 
 
 def test_breached_position_is_counted(t212_env: FakeTrading212) -> None:
-    t212_env.set_price("TSLA_US_EQ", 1.0)  # far below any stop
+    t212_env.set_price("TSLA_US_EQ", 100.0)  # far below any stop (issue 9: 1.0 would be 250x off: units in doubt)
     at = open_page()
     assert dict((m.label, m.value) for m in at.metric)["At or below stop"] == "1"
 
