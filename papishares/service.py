@@ -287,7 +287,7 @@ class Service:
             views.append(
                 PositionView(
                     ticker=p.ticker,
-                    short_name=inst.short_name if inst else p.ticker.split("_")[0],
+                    short_name=(inst.short_name if inst else "") or p.ticker.split("_")[0],  # display only
                     name=p.name or (inst.name if inst else p.ticker),
                     currency=p.currency,
                     quantity=p.quantity,

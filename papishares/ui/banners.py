@@ -23,6 +23,9 @@ def show(loaded: Loaded) -> None:
         st.warning(snap.broker_note, icon=":material/history_toggle_off:")
     if snap.market_data_note:
         st.info(f"Market data: {snap.market_data_note}", icon=":material/query_stats:")
+    if snap.data_notes:  # items of the broker's answers skipped or marked (issue 9)
+        st.warning("Trading 212 sent data that could not be used, item by item; everything else is live:\n"
+                   + "\n".join(f"- {note}" for note in snap.data_notes), icon=":material/report:")
     suspect = [p.short_name for p in snap.positions if p.price_suspect]
     if suspect:
         st.warning("Price moved more than 50% since the last reading for " + ", ".join(suspect)

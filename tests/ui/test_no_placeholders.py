@@ -131,3 +131,10 @@ def test_entries_amounts_in_both_currencies() -> None:
     assert cols.index("Cost (account)") == cols.index("Cost") + 2  # Cost, Ccy, Cost (account)
     sized = frame.dropna(subset=["Risk", "Risk (account)"])
     assert not sized.empty
+
+
+def test_every_page_says_which_items_were_left_out_or_marked(t212_env: FakeTrading212) -> None:
+    nulls_everywhere(t212_env)
+    at = open_page("Home.py")
+    text = " ".join(w.value for w in at.warning)
+    assert "position TSLA_US_EQ" in text and "order MSFT_US_EQ" in text and "everything else is live" in text
