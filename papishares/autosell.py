@@ -120,10 +120,10 @@ def pending_sells(orders: tuple[Order, ...] | list[Order]) -> frozenset[str]:
 
 def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
     """The sell decision for one position; None when its price is above its calculated stop
-    (or this breach was already acted on). A position in doubt (unusable broker data, ~100x units)
-    is always a skip, whatever its stop says."""
+    (or this breach was already acted on). With auto-sell on, a position in doubt (unusable broker
+    data, ~100x units) is always a skip, whatever its stop says (journalled once per breach)."""
     doubt = data_quality.hold_reason(p)
-    if doubt is not None and key not in ctx.done:
+    if doubt is not None and ctx.enabled and key not in ctx.done:
         return Decision(p.ticker, "skip", "bad_data" if p.data_note else "units_mismatch",
                         f"Not sold: {doubt}.", key=key)
     stop = p.stop_loss_price

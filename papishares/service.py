@@ -141,7 +141,11 @@ class Service:
         return {p.ticker: mapper.resolve(p.ticker, ctx.instruments.get(p.ticker)) for p in positions}
 
     def symbol_requests(self, positions: Sequence[BrokerPosition], ctx: MarketContext) -> list[SymbolRequest]:
-        choices = self.symbol_choices(positions, ctx)
+        return self._requests(positions, self.symbol_choices(positions, ctx))
+
+    @staticmethod
+    def _requests(positions: Sequence[BrokerPosition], choices: dict[str, SymbolChoice]) -> list[SymbolRequest]:
+        """One market-data request per position with a symbol (none for a position without one)."""
         return [SymbolRequest(p.ticker, c.symbol, p.currency, c.exchange)
                 for p in positions if (c := choices[p.ticker]).symbol]
 
@@ -169,8 +173,7 @@ class Service:
 
         ctx = self.context([p.ticker for p in positions])
         choices = self.symbol_choices(positions, ctx)
-        requests = [SymbolRequest(p.ticker, c.symbol, p.currency, c.exchange)
-                    for p in positions if (c := choices[p.ticker]).symbol]
+        requests = self._requests(positions, choices)
         bars = self.market.daily_bars(requests) if (with_market and requests) else Bars.empty(self.market.name)
         order_marks = {x.ticker: x.reason for x in problems_of(orders) if x.ticker}
         views, notes = self._positions(positions, orders, account, requests, bars, ctx, now, order_marks)

@@ -277,6 +277,7 @@ def test_positions_in_doubt_are_always_skipped() -> None:
     above = decide(position(current_price=999.0, data_note="x"), "k", ctx())
     assert above is not None and above.action == "skip"
     assert decide(position(current_price=200.0, data_note="x"), "k", ctx(done=frozenset({"k"}))) is None
+    assert decide(position(current_price=999.0, data_note="x"), "k", ctx(enabled=False)) is None  # no noise
 
 
 def test_a_500_after_placing_is_reconciled_never_resent(rig: Rig) -> None:
