@@ -157,6 +157,8 @@ def test_two_workers_started_together_sell_once(t212_server: FakeTrading212, tmp
     t212_server.set_price(TSLA, 200.0)  # already below its stop (about 206) when both start
     a, b = procs.worker(env), procs.worker(env)
     wait_for(lambda: len(t212_server.sells()) >= 1)
+    # the second worker says it waits once it has tried the lease (under load, after the first sale)
+    wait_for(lambda: "standby" in json.loads(papishares(["health"], env, tmp_path).stdout), timeout=10)
     health = json.loads(papishares(["health"], env, tmp_path).stdout)
     assert health["healthy"] and health["standby"]["reason"] == "another worker holds the lease"
     # The acting worker stops; the other takes over and must not sell that breach again.

@@ -233,7 +233,9 @@ def _position(d: Any) -> BrokerPosition:
         name=name,
         currency=currency or "",
         quantity=quantity,  # type: ignore[arg-type]
-        quantity_available=(available if available is not None else quantity) or 0.0,
+        # Unknown availability sells nothing (the sell decision then skips "nothing available" and
+        # alerts): assuming the whole quantity could sell shares held in pies or by pending orders.
+        quantity_available=available if available is not None and available > 0 else 0.0,
         current_price=current,  # type: ignore[arg-type]
         average_price=average,  # type: ignore[arg-type]
         wallet_currency=wallet.get("currency") if isinstance(wallet.get("currency"), str) else "",

@@ -531,3 +531,16 @@ def test_garbage_item_types_never_raise() -> None:
     assert parse.parse_orders([None, {"ticker": "B"}, {"id": 1, "ticker": "C"}])[0].ticker == "C"
     assert parse.parse_exchanges([None, {"id": 3, "workingSchedules": [None, {"id": 4, "timeEvents": [5]}]}])[0] \
         .schedules == {4: ()}
+
+
+@pytest.mark.parametrize("available", [None, "missing", -1.0])
+def test_unknown_availability_sells_nothing(available: object) -> None:
+    """A null or missing quantityAvailableForTrading must not default to the whole quantity: shares
+    in pies or under pending sells would be sold (or the one sell per breach spent on a rejection)."""
+    row = {"instrument": {"ticker": "AAPL_US_EQ", "name": "Apple", "currency": "USD"}, "quantity": 15.5,
+           "currentPrice": 185.5, "averagePricePaid": 170.25,
+           "walletImpact": {"currency": "GBP", "currentValue": 2275.1}}
+    if available != "missing":
+        row["quantityAvailableForTrading"] = available
+    (pos,) = parse.parse_positions([row])
+    assert pos.quantity == 15.5 and pos.quantity_available == 0.0
