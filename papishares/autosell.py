@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
 from html import escape
 from typing import Any
 
@@ -33,13 +31,13 @@ from papishares.errors import (
     RateLimited,
 )
 from papishares.models import Order, PositionView, Snapshot
+from papishares.quantity import is_precision_error, retry_decimals, sell_quantity, stated_precision
+from papishares.quantity_store import learn_precision, learned_precisions
 from papishares.store import Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PRECISION = 6  # decimals tried first; the broker's rejection says the right number
 UNRESOLVED = ("intent", "unknown")
-PRECISION_RE = re.compile(r"precision\D{0,20}(\d+)", re.IGNORECASE)
 EPS = 1e-9
 SEEN_KEY = "autosell.seen"  # {ticker: {"price", "at", "suspect"}}: the lease holder's last look at each price
 SEEN_KEEP = 86400.0  # a look at a position no longer held is forgotten after a day
@@ -49,36 +47,6 @@ SAFETY_SKIPS = frozenset({"suspect_price", "live_forbidden", "nothing_available"
 
 
 # -- pure ------------------------------------------------------------------------------------------------
-def round_down(quantity: float, decimals: int) -> float:
-    """Round a sell quantity DOWN to `decimals` places (never up: we cannot sell what we lack)."""
-    if quantity <= 0:
-        return 0.0
-    step = Decimal(1).scaleb(-max(0, decimals))
-    return float(Decimal(repr(quantity)).quantize(step, rounding=ROUND_DOWN))
-
-
-def stated_precision(detail: str | None) -> int | None:
-    """`invalid quantity precision 4` -> 4 (None when the broker did not say)."""
-    match = PRECISION_RE.search(detail or "")
-    return int(match.group(1)) if match else None
-
-
-def decimals_of(quantity: float) -> int:
-    return max(0, -Decimal(repr(quantity)).normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-def retry_precision(quantity: float, detail: str | None) -> int:
-    """The decimals for the one retry after `quantity-precision-mismatch`.
-
-    The broker's "invalid quantity precision N" is read as the precision allowed when N is below
-    what we sent; when it is not (it then names what we sent) or is missing, whole shares.
-    """
-    stated = stated_precision(detail)
-    if stated is not None and stated < decimals_of(quantity):
-        return stated
-    return 0
-
-
 def breach_key(ticker: str, opened_at: float | None, breach_count: int) -> str:
     return f"{ticker}:{(opened_at or 0.0):.3f}:{breach_count}"
 
@@ -151,7 +119,7 @@ def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
     if p.market_open is not True:
         return skip("market_closed", "its exchange is closed by the Trading 212 schedule"
                     if p.market_open is False else "its exchange's schedule is unknown")
-    quantity = round_down(p.quantity_available, ctx.precision.get(p.ticker, DEFAULT_PRECISION))
+    quantity = sell_quantity(p.quantity_available, ctx.precision.get(p.ticker))  # <= 4 decimals, truncated
     if quantity <= 0:
         return skip("nothing_available", "no shares are available for trading (pies or pending orders)")
     if ctx.environment == "t212-live" and not ctx.allow_live:
@@ -234,16 +202,6 @@ def unconfirmed_prices(store: Store, snapshot: Snapshot) -> frozenset[str]:
     return frozenset(out)
 
 
-def precisions(store: Store) -> dict[str, int]:
-    return store.get_json("autosell.precision") or {}
-
-
-def _learn_precision(store: Store, ticker: str, decimals: int) -> None:
-    known = precisions(store)
-    known[ticker] = decimals
-    store.set_json("autosell.precision", known)
-
-
 def unresolved_intents(store: Store) -> list[dict[str, Any]]:
     return store.query("SELECT * FROM sell_intents WHERE status IN ('intent', 'unknown') ORDER BY id")
 
@@ -287,7 +245,7 @@ class AutoSeller:
             unresolved=frozenset(i["ticker"] for i in unresolved_intents(self.store)),
             pending_sell=pending_sells(snapshot.orders),
             done=done_keys(self.store, list(breach_keys.values())),
-            precision=precisions(self.store),
+            precision=learned_precisions(self.store),
             unconfirmed=unconfirmed,
         )
         decisions = []
@@ -370,16 +328,21 @@ class AutoSeller:
             try:
                 order = self.broker.place_market_order(p.ticker, -quantity, extended_hours=False)
             except OrderRejected as err:
-                if err.error_type == "quantity-precision-mismatch" and not retried:
-                    decimals = retry_precision(quantity, err.detail)
-                    smaller = round_down(quantity, decimals)
-                    if 0 < smaller < quantity:
-                        _learn_precision(self.store, p.ticker, decimals)
+                texts = (*err.texts, err.detail or "")
+                if is_precision_error(err.error_type, *texts):
+                    # The number may sit in detail, code, clarification or message; both readings
+                    # of it (allowed / sent) are handled by `retry_decimals`.
+                    stated = stated_precision(*texts)
+                    decimals = retry_decimals(quantity, stated)
+                    if stated is not None:  # a number was given: the next sells of it start there
+                        learn_precision(self.store, p.ticker, decimals)
+                    smaller = sell_quantity(quantity, decimals)
+                    if not retried and 0 < smaller < quantity:
                         self.store.journal("autosell", p.ticker, "retry",
                                            f"Broker refused the precision of {quantity:g}: retrying once with "
                                            f"{smaller:g} ({decimals} decimals)",
                                            {"breach": d.key, "first": quantity, "second": smaller})
-                        # A rejection means nothing was placed: one retry, rounded down, is safe.
+                        # A rejection means nothing was placed: one retry, truncated, is safe.
                         quantity, retried = smaller, True
                         self._set_status(d.key, "intent", quantity=quantity, note="precision retry")
                         continue

@@ -18,11 +18,17 @@ def t212_server() -> Iterator[FakeTrading212]:
 
     At teardown it asserts that no request broke a rate limit: normal use of the client must
     never exceed one. A test that breaks limits on purpose sets `t212_server.allow_violations`.
+    It also asserts that no request and no ordinary answer broke the published OpenAPI spec
+    (tests/fakes/t212_spec.py); a test that sends what the spec forbids on purpose sets
+    `t212_server.allow_spec_violations`.
     """
     with FakeTrading212.running() as server:
         yield server
         if not server.allow_violations:
             assert server.violations_total == 0, f"rate limits exceeded: {dict(server.violations)}"
+        if not server.allow_spec_violations:
+            assert server.spec_violations == [], "the Trading 212 spec was broken:\n" + "\n".join(
+                server.spec_violations[:10])
 
 
 def t212_settings_for(server: FakeTrading212, db_path: Path, **overrides: object) -> Settings:

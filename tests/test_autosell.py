@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from papishares import autosell
-from papishares.autosell import SellContext, decide, round_down
+from papishares.autosell import SellContext, decide
 from papishares.broker.trading212 import Trading212Client
 from papishares.market.none import NoMarketData
+from papishares.quantity_store import learned_precisions
 from papishares.service import Service
 from papishares.store import Store
 from papishares.worker import Worker
@@ -44,8 +45,11 @@ def test_no_decision_above_the_stop_or_for_a_breach_already_acted_on() -> None:
 
 
 def test_sells_the_available_quantity_rounded_down() -> None:
+    # Issue 9 changed the contract: at most 4 decimals (was 6), truncated, before any rejection.
     d = decide(position(current_price=206.0, quantity_available=2.1234567891), "k", ctx())
-    assert d is not None and d.action == "sell" and d.quantity == 2.123456
+    assert d is not None and d.action == "sell" and d.quantity == 2.1234
+    d = decide(position(current_price=206.0, quantity_available=12.09039999), "k", ctx())
+    assert d is not None and d.quantity == 12.0903  # never rounded up
     d = decide(position(current_price=200.0, quantity_available=2.129), "k", ctx(precision={TSLA: 2}))
     assert d is not None and d.quantity == 2.12
 
@@ -73,16 +77,11 @@ def test_position_level_skips() -> None:
     assert live_ok is not None and live_ok.action == "sell"
 
 
-def test_rounding_and_precision_helpers() -> None:
-    assert round_down(12.5, 0) == 12.0
-    assert round_down(0.999999999, 6) == 0.999999
-    assert round_down(1.1, 1) == 1.1  # no float artefact rounds it to 1.0
-    assert round_down(-1.0, 2) == 0.0
-    assert autosell.stated_precision("invalid quantity precision 4") == 4
-    assert autosell.stated_precision("nothing said") is None
-    assert autosell.retry_precision(10.5678, "invalid quantity precision 2") == 2
-    assert autosell.retry_precision(10.5678, "invalid quantity precision 4") == 0  # names what we sent
-    assert autosell.retry_precision(10.5678, None) == 0
+def test_learned_precision_is_used_and_capped_at_four() -> None:
+    # the rounding helpers moved to papishares/quantity.py (tests/test_quantity.py)
+    assert decide(position(current_price=200.0, quantity_available=12.5), "k", ctx(precision={TSLA: 0})).quantity == 12
+    assert decide(position(current_price=200.0, quantity_available=1.123456), "k",
+                  ctx(precision={TSLA: 6})).quantity == 1.1234
 
 
 # -- over HTTP ------------------------------------------------------------------------------------------
@@ -340,7 +339,7 @@ def test_precision_rejection_gets_one_retry_rounded_down(t212_server: FakeTradin
         assert t212_server.count("POST", "/equity/orders/market") == 2
         assert [s["body"]["quantity"] for s in t212_server.sells()] == [-10.56]
         assert r.intents()[0]["status"] == "filled" and r.intents()[0]["quantity"] == 10.56
-        assert autosell.precisions(r.store) == {"RRl_EQ": 2}
+        assert learned_precisions(r.store) == {"RRl_EQ": 2}
     finally:
         r.close()
 

@@ -16,6 +16,7 @@ tests) without any network.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -409,31 +410,57 @@ def parse_exchanges(data: Any, what: str = "GET /equity/metadata/exchanges") -> 
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_SPACE = re.compile(r"\s+")
+_SCRIPT = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
+BODY_TEXT_MAX = 160  # a sentence, not a page
+
+
+def body_text(text: str) -> str | None:
+    """A short readable text for a body that is not a JSON error: an HTML page's title (else its
+    text without tags), or a plain-text body's first words; None when there is nothing to say."""
+    if not text or not text.strip():
+        return None
+    if "<" in text and ">" in text:
+        title = _TITLE.search(text)
+        raw = title.group(1) if title else _TAG.sub(" ", _SCRIPT.sub(" ", text))
+    else:
+        raw = text
+    clean = _SPACE.sub(" ", html.unescape(raw)).strip()
+    if not clean:
+        return None
+    return clean if len(clean) <= BODY_TEXT_MAX else clean[: BODY_TEXT_MAX - 1].rstrip() + "…"
+
+
 def parse_error(text: str) -> tuple[str | None, str | None]:
-    """(error_type, detail) from either error body shape; (None, None) when the body says nothing.
+    """(error_type, detail) from any error body shape; (None, None) when the body says nothing.
 
     Old `{"code": "SellingEquityNotOwned", "clarification": ...}` and problem-JSON
     `{"type": "/api-errors/selling-equity-not-owned", "title", "status", "detail"}` both give
-    `("selling-equity-not-owned", detail)`. A non-JSON body (429/5xx pages) gives (None, None).
+    `("selling-equity-not-owned", detail)`; `{"code", "message"}` (some 401s) reads the same way.
+    A body that is not a JSON object (a 429/5xx page, plain text) gives (None, its short text).
     """
     try:
         data = json.loads(text) if text else None
     except ValueError:
-        return None, None
+        return None, body_text(text)
+    if isinstance(data, str):
+        return None, body_text(data)
     if not isinstance(data, dict):
         return None, None
     error_type: str | None = None
     raw_type = data.get("type")
     if isinstance(raw_type, str) and raw_type and raw_type != "about:blank":
         error_type = raw_type.rstrip("/").rsplit("/", 1)[-1]
-    elif isinstance(data.get("code"), str) and data["code"]:
-        code = data["code"]
+    elif isinstance(data.get("code"), str) and data["code"].strip():
+        code = data["code"].strip()
         error_type = code if "-" in code or code.islower() else _CAMEL_BOUNDARY.sub("-", code).lower()
     detail = None
-    for field in ("detail", "clarification", "title", "message"):
+    for field in ("detail", "clarification", "message", "title", "error"):
         value = data.get(field)
         if isinstance(value, str) and value.strip():
-            detail = value.strip()
+            detail = body_text(value)
             break
     return error_type, detail
 

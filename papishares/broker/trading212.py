@@ -84,6 +84,15 @@ class _T212Auth(httpx.Auth):
     def __repr__(self) -> str:
         return "_T212Auth(********)"
 
+    def scrub(self, text: str | None) -> str | None:
+        """`text` (from the broker's body) with our key and secret masked, should it echo them."""
+        if not text:
+            return text
+        for secret in (self._key, self._secret):
+            if secret and secret.reveal() in text:
+                text = text.replace(secret.reveal(), "********")
+        return text
+
 
 class _NoAnswer(Exception):
     """Internal: the request got no HTTP answer. `reason` is safe to show (no request, no headers)."""
@@ -122,11 +131,12 @@ class Trading212Client:
         self.retry_delays = retry_delays
         self.budget = RateBudget(store, clock=clock, sleep=sleep)
         self._data_time: dict[str, float] = {}
+        self._auth = _T212Auth(settings.t212_api_key, settings.t212_secret_key)
         self._http = httpx.Client(
             base_url=settings.t212_api_base.rstrip("/") + "/",
             timeout=self._timeout,
             transport=transport,
-            auth=_T212Auth(settings.t212_api_key, settings.t212_secret_key),
+            auth=self._auth,
             headers={"Accept": "application/json", "User-Agent": "papishares"},
             follow_redirects=False,
         )
@@ -295,7 +305,7 @@ class Trading212Client:
                     raise BrokerUnavailable(unavailable)
                 self.sleep(self._backoff(attempts))
                 continue
-            error_type, detail = parse.parse_error(resp.text)
+            error_type, detail = self._error_of(resp)
             raise BrokerError(f"Trading 212 refused {key} (HTTP {status}"
                               + (f", {error_type}" if error_type else "") + ")" + (f": {detail}" if detail else ""))
 
@@ -381,10 +391,16 @@ class Trading212Client:
             raise OrderOutcomeUnknown(
                 f"Trading 212 answered the {what} with HTTP {status}: it may or may not have been placed; "
                 "check pending orders and positions before any new attempt")
-        error_type, detail = parse.parse_error(resp.text)
+        error_type, detail = self._error_of(resp)
         message = f"Trading 212 rejected the {what} (HTTP {status}" + (f", {error_type}" if error_type else "") + ")"
+        texts = tuple(self._auth.scrub(t) or "" for t in parse.error_texts(resp.text))
         raise OrderRejected(message + (f": {detail}" if detail else ""), error_type=error_type, detail=detail,
-                            status=status, texts=parse.error_texts(resp.text))
+                            status=status, texts=texts)
+
+    def _error_of(self, resp: httpx.Response) -> tuple[str | None, str | None]:
+        """(type, detail) of an error answer in any shape, with nothing of our secrets in it."""
+        error_type, detail = parse.parse_error(resp.text)
+        return self._auth.scrub(error_type), self._auth.scrub(detail)
 
     # -- HTTP --------------------------------------------------------------------------------------
     def _raise_auth(self, resp: httpx.Response, key: str) -> None:

@@ -341,7 +341,8 @@ def test_order_rejections_are_parsed(tmp_path: Path, style: str) -> None:
         with pytest.raises(OrderRejected) as err:
             client.place_market_order("RRl_EQ", -1.125)  # RR allows 2 decimals
         assert err.value.error_type == "quantity-precision-mismatch"
-        assert err.value.detail == "invalid quantity precision 3"
+        # issue 9: the emulator names the precision ALLOWED, as the real broker does (was: the one sent)
+        assert err.value.detail == "invalid quantity precision 2"
         assert err.value.status == 400
         with pytest.raises(OrderRejected) as err:
             client.place_market_order("AAPL_US_EQ", -12)  # 10 available: 5 are under a stop order

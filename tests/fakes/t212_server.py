@@ -18,9 +18,16 @@ Other processes drive it through the admin API (no auth, not rate limited):
     POST /__admin/position    {"ticker", "quantity", "average_price", "current_price"}
     POST /__admin/reset_counters
     POST /__admin/scenario    {"name", "positions"}
+    POST /__admin/precision   {"ticker"?, "decimals"?, "style"?, "reading"?}    (see `set_precision`)
+    GET  /__admin/spec        the spec violations recorded so far (see tests/fakes/t212_spec.py)
+
+Like the real broker, an order quantity may carry at most 4 decimals (some instruments fewer) and a
+`quantity-precision-mismatch` rejection names the precision ALLOWED (`precision_reading = "sent"`
+names the one sent instead); its body comes in the shape `precision_style` picks. Every request
+and every ordinary answer is checked against the published OpenAPI spec (`spec_violations`).
 
 CLI (foreground, Ctrl-C to stop):
-    python -m tests.fakes.t212_server --port 8212 [--scenario default|many|empty] [--positions 50]
+    python -m tests.fakes.t212_server --port 8212 [--scenario default|many|empty|real] [--positions 50]
 """
 
 from __future__ import annotations
@@ -41,6 +48,9 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes import t212_realistic as realistic
+from tests.fakes import t212_spec
 
 API_PREFIX = "/api/v0"
 DEFAULT_KEY = "test-key-1234"
@@ -77,6 +87,10 @@ ORDER_TYPES = {"market": "MARKET", "limit": "LIMIT", "stop": "STOP", "stop_limit
 _ORDER_ID = re.compile(r"/equity/orders/\d+")
 
 
+MAX_QUANTITY_DECIMALS = 4  # what Trading 212 accepts for any instrument (../shared/t212/README.md)
+PRECISION_STYLES = ("problem", "clarification", "code", "message")
+
+
 def template(path: str) -> str:
     """`/equity/orders/42` -> `/equity/orders/{id}`."""
     return "/equity/orders/{id}" if _ORDER_ID.fullmatch(path) else path
@@ -94,6 +108,11 @@ def error_body(style: str, error_type: str, detail: str, status: int) -> dict[st
             "status": status, "detail": detail}
 
 
+def precision_error_body(style: str, allowed: int) -> dict[str, Any]:
+    """A `quantity-precision-mismatch` rejection in one of the shapes seen (fixtures/t212/errors/)."""
+    return realistic.error_fixture(f"precision_{style}.json", n=allowed)
+
+
 @dataclass
 class Fault:
     """One injected misbehaviour for the next request(s) to a method+path.
@@ -102,7 +121,8 @@ class Fault:
     "json" (answer `status` with the JSON `body`, e.g. a wrong shape), "delay" (sleep `seconds`
     then answer normally), "error" (an error body of `style` "problem"|"old" with `error_type` and
     `detail`), "place_then_500" (do the work, then answer 500), "place_then_hang" (do the work, then
-    sleep `seconds` before answering: past the client's timeout).
+    sleep `seconds` before answering: past the client's timeout), "fixture" (answer `status` with the
+    body of tests/fixtures/t212/`fixture`, e.g. "errors/html_502.html": each real error shape).
     """
 
     kind: str
@@ -113,6 +133,7 @@ class Fault:
     error_type: str = "internal-error"
     detail: str = ""
     times: int = 1
+    fixture: str = ""
 
 
 @dataclass
@@ -132,6 +153,7 @@ class _Reply:
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0  # sleep this long before writing the reply (outside the lock)
+    exempt: t212_spec.Exemption | None = None  # a marked deviation: not checked (fully) against the spec
 
 
 class FakeTrading212:
@@ -139,7 +161,7 @@ class FakeTrading212:
 
     def __init__(self, *, key: str = DEFAULT_KEY, secret: str | None = DEFAULT_SECRET, legacy: bool = False,
                  scenario: str = "default", positions: int = 50, error_style: str = "problem",
-                 port: int = 0) -> None:
+                 port: int = 0, spec_check: bool = True) -> None:
         self.key = key
         self.secret = secret
         self.legacy = legacy  # a key-only account: accepts `Authorization: <key>`
@@ -147,6 +169,13 @@ class FakeTrading212:
         self.missing_scopes: set[str] = set()
         self.lock = threading.RLock()
         self.allow_violations = False  # the conftest fixture asserts zero violations unless set
+        # Issue 9: precision rejections like the real broker, and the spec as referee.
+        self.precision_style: str | None = None  # None: as error_style; "problem"|"clarification"|"code"|"message"
+        self.precision_reading = "allowed"  # the number in the rejection: "allowed" (official) or "sent"
+        self.spec_check = spec_check
+        self.spec_violations: list[str] = []  # kept across reset_counters: evidence for the fixture
+        self.allow_spec_violations = False  # set by a test that sends what the spec forbids on purpose
+        self.deviations: set[str] = set()  # real-world deviations of the loaded scenario (t212_spec.DEVIATIONS)
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -169,6 +198,7 @@ class FakeTrading212:
             self.next_order_id = 1000
             self.order_posts: list[dict[str, Any]] = []
             self.faults: dict[str, deque[Fault]] = {}
+            self.nulls: dict[str, tuple[str, ...]] = {}  # ticker -> position fields served null ("real")
             self.reset_counters()
 
     def reset_counters(self) -> None:
@@ -261,6 +291,7 @@ class FakeTrading212:
     def load_scenario(self, name: str, positions: int = 50) -> None:
         with self.lock:
             self.reset_state()
+            self.deviations = set()
             self._default_exchanges()
             if name == "empty":
                 self._default_instruments()
@@ -270,8 +301,10 @@ class FakeTrading212:
                 self._default_positions()
             elif name == "many":
                 self._many(positions)
+            elif name == "real":
+                realistic.load(self)
             else:
-                raise ValueError(f"unknown scenario {name!r} (default, many, empty)")
+                raise ValueError(f"unknown scenario {name!r} (default, many, empty, real)")
 
     def _default_exchanges(self) -> None:
         self.exchanges = [
@@ -327,7 +360,7 @@ class FakeTrading212:
         fx = self.fx.get(currency, 1.0)
         value = pos.quantity * pos.current_price * fx
         cost = pos.quantity * pos.average_price * fx
-        return {
+        return realistic.with_nulls(self, pos.ticker, {
             "instrument": self._instrument_brief(pos.ticker),
             "quantity": pos.quantity,
             "quantityAvailableForTrading": self.available(pos.ticker),
@@ -337,7 +370,7 @@ class FakeTrading212:
             "createdAt": iso(pos.created_at),
             "walletImpact": {"currency": self.currency, "totalCost": round(cost, 2), "currentValue": round(value, 2),
                              "unrealizedProfitLoss": round(value - cost, 2), "fxImpact": 0.0},
-        }
+        })
 
     def summary_json(self) -> dict[str, Any]:
         views = [self.position_json(p) for p in self.positions.values()]
@@ -389,13 +422,14 @@ class FakeTrading212:
     def _new_order(self, ticker: str, type_: str, quantity: float, stop: float | None, limit: float | None,
                    validity: str, extended: bool = False) -> dict[str, Any]:
         self.next_order_id += 1
-        return {
+        order = {
             "id": self.next_order_id, "type": type_, "ticker": ticker, "instrument": self._instrument_brief(ticker),
             "quantity": quantity, "filledQuantity": 0.0, "side": "SELL" if quantity < 0 else "BUY",
             "status": "NEW", "stopPrice": stop, "limitPrice": limit, "strategy": "QUANTITY",
             "timeInForce": validity, "extendedHours": extended, "initiatedFrom": "API",
             "currency": self.instruments[ticker]["currencyCode"], "createdAt": iso(time.time()),
         }
+        return {k: v for k, v in order.items() if v is not None}  # absent, not null: as the spec has it
 
     def _fill(self, order: dict[str, Any]) -> None:
         ticker, qty = order["ticker"], float(order["quantity"])
@@ -424,10 +458,9 @@ class FakeTrading212:
             return 404, self._error("entity-not-found", f"Instrument {ticker} not found", 404)
         if isinstance(qty, bool) or not isinstance(qty, int | float) or qty == 0:
             return 400, self._error("invalid-quantity", "quantity must be a non-zero number", 400)
-        decimals = max(0, -Decimal(str(qty)).normalize().as_tuple().exponent)  # type: ignore[operator]
-        allowed = self.precision.get(ticker)
-        if allowed is not None and decimals > allowed:
-            return 400, self._error("quantity-precision-mismatch", f"invalid quantity precision {decimals}", 400)
+        rejected = self._precision_rejection(ticker, qty)
+        if rejected is not None:
+            return rejected
         if qty < 0 and -qty > self.available(ticker) + 1e-9:
             return 400, self._error("selling-equity-not-owned",
                                     f"Cannot sell {-qty} {ticker}: {self.available(ticker)} available", 400)
@@ -447,6 +480,53 @@ class FakeTrading212:
 
     def _error(self, error_type: str, detail: str, status: int, style: str | None = None) -> dict[str, Any]:
         return error_body(style or self.error_style, error_type, detail, status)
+
+    # -- quantity precision, as the real broker (issue 9) ----------------------------------------
+    def allowed_decimals(self, ticker: str) -> int:
+        """The decimals an order quantity for `ticker` may carry: at most 4, some instruments fewer."""
+        return min(self.precision.get(ticker, MAX_QUANTITY_DECIMALS), MAX_QUANTITY_DECIMALS)
+
+    def set_precision(self, ticker: str | None = None, decimals: int | None = None, *, style: str | None = None,
+                      reading: str | None = None) -> None:
+        """An instrument's allowed decimals, and how every precision rejection is worded.
+
+        style: "problem" (problem-JSON `detail`), "clarification" (legacy `{code, clarification}`),
+        "code" (legacy, the words in `code`), "message" (`{code, message}`); reading: "allowed" (the
+        number is the precision allowed, as the official docs say) or "sent" (the other reading).
+        """
+        with self.lock:
+            if ticker is not None and decimals is not None:
+                self.precision[ticker] = int(decimals)
+            if style is not None:
+                if style not in PRECISION_STYLES:
+                    raise ValueError(f"unknown precision style {style!r} ({', '.join(PRECISION_STYLES)})")
+                self.precision_style = style
+            if reading is not None:
+                if reading not in ("allowed", "sent"):
+                    raise ValueError(f"unknown precision reading {reading!r} (allowed, sent)")
+                self.precision_reading = reading
+
+    def _precision_rejection(self, ticker: str, qty: float) -> tuple[int, Any] | None:
+        sent = max(0, -Decimal(str(qty)).normalize().as_tuple().exponent)  # type: ignore[operator]
+        allowed = self.allowed_decimals(ticker)
+        if sent <= allowed:
+            return None
+        number = allowed if self.precision_reading == "allowed" else sent
+        style = self.precision_style or ("clarification" if self.error_style == "old" else "problem")
+        return 400, precision_error_body(style, number)
+
+    # -- the spec as referee ---------------------------------------------------------------------
+    def _referee(self, method: str, raw_path: str, headers: Any, body: bytes, reply: _Reply) -> None:
+        """Record every way this request or its ordinary answer breaks the published spec."""
+        url = urlsplit(raw_path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        plain = {k: v for k, v in headers.items()}
+        problems = [t212_spec.check_request(method, url.path, query, plain, body),
+                    t212_spec.check_response(method, url.path, reply.status, reply.body, reply.exempt)]
+        found = [p for p in problems if p]
+        if found:
+            with self.lock:
+                self.spec_violations.extend(found)
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _authorised(self, header: str | None) -> bool:
@@ -488,6 +568,12 @@ class FakeTrading212:
         return None
 
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Reply:
+        reply = self._handle(method, raw_path, headers, body)
+        if self.spec_check and not urlsplit(raw_path).path.startswith("/__admin/"):
+            self._referee(method, raw_path, headers, body, reply)
+        return reply
+
+    def _handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Reply:
         url = urlsplit(raw_path)
         if url.path.startswith("/__admin/"):
             return self._admin(method, url.path[len("/__admin/"):], body)
@@ -518,6 +604,10 @@ class FakeTrading212:
                     reply = _Reply(500, b"<html><body>Internal Server Error</body></html>", "text/html")
                 elif fault is not None and fault.kind == "place_then_hang":
                     reply.hang = fault.seconds
+            if fault is not None:
+                reply.exempt = t212_spec.Exemption("fault", fault.kind)
+            elif self.deviations and reply.exempt is None:
+                reply.exempt = t212_spec.Exemption(sorted(self.deviations)[0])
             reply.headers.update(rate_headers)
             self.requests.append((now, key, reply.status))
             return reply
@@ -533,6 +623,9 @@ class FakeTrading212:
         if fault.kind == "error":
             status = fault.status if fault.status != 500 else 400
             return _json_reply(status, error_body(fault.style, fault.error_type, fault.detail, status))
+        if fault.kind == "fixture":
+            text, content_type = realistic.fixture_body(fault.fixture)
+            return _Reply(fault.status, text, content_type)
         if fault.kind in ("place_then_500", "place_then_hang"):
             return None
         raise ValueError(f"unknown fault kind {fault.kind!r}")
@@ -581,6 +674,8 @@ class FakeTrading212:
             data = json.loads(body) if body else {}
             if method == "GET" and action == "state":
                 return _json_reply(200, self.state_json())
+            if method == "GET" and action == "spec":
+                return _json_reply(200, {"violations": list(self.spec_violations)})
             if method != "POST":
                 return _json_reply(405, {"error": "use POST"})
             if action == "price":
@@ -600,6 +695,9 @@ class FakeTrading212:
                 self.reset_counters()
             elif action == "scenario":
                 self.load_scenario(data.get("name", "default"), int(data.get("positions", 50)))
+            elif action == "precision":
+                self.set_precision(data.get("ticker"), data.get("decimals"), style=data.get("style"),
+                                   reading=data.get("reading"))
             else:
                 return _json_reply(404, {"error": f"unknown admin action {action!r}"})
         except (KeyError, ValueError, TypeError) as exc:
@@ -695,7 +793,7 @@ class _Handler(BaseHTTPRequestHandler):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A local fake Trading 212 API (tests, benchmarks, demos)")
     parser.add_argument("--port", type=int, default=8212)
-    parser.add_argument("--scenario", default="default", choices=("default", "many", "empty"))
+    parser.add_argument("--scenario", default="default", choices=("default", "many", "empty", "real"))
     parser.add_argument("--positions", type=int, default=50, help="positions in the 'many' scenario")
     parser.add_argument("--key", default=DEFAULT_KEY)
     parser.add_argument("--secret", default=DEFAULT_SECRET, help="empty for a key-only (legacy) account")

@@ -22,7 +22,9 @@ def http(t212_server: FakeTrading212) -> httpx.Client:
 
 
 def test_auth_required(t212_server: FakeTrading212) -> None:
+    t212_server.allow_spec_violations = True  # no Authorization header at all: the spec says so too
     assert httpx.get(t212_server.base_url + "/equity/positions").status_code == 401
+    assert len(t212_server.spec_violations) == 1 and "Security" in t212_server.spec_violations[0]
     legacy = httpx.get(t212_server.base_url + "/equity/positions", headers={"Authorization": DEFAULT_KEY})
     assert legacy.status_code == 401  # not a key-only account
     assert t212_server.count("GET", "/equity/positions") == 0
@@ -97,12 +99,18 @@ def test_market_orders_fill_when_open_and_queue_when_closed(t212_server: FakeTra
 def test_order_validation_and_both_error_shapes(t212_server: FakeTrading212, http: httpx.Client) -> None:
     bad = http.post("/api/v0/equity/orders/market", json={"ticker": "LLOYl_EQ", "quantity": -1.5})
     assert bad.status_code == 400
+    # Issue 9 changed this contract: the number is the precision ALLOWED (LLOY: whole shares), as the
+    # real broker says it; the other reading (the precision sent) is a switch.
     assert bad.json() == {"type": "/api-errors/quantity-precision-mismatch", "title": "Quantity precision mismatch",
-                          "status": 400, "detail": "invalid quantity precision 1"}
+                          "status": 400, "detail": "invalid quantity precision 0"}
+    t212_server.set_precision(reading="sent")
+    sent = http.post("/api/v0/equity/orders/market", json={"ticker": "LLOYl_EQ", "quantity": -1.5})
+    assert sent.json()["detail"] == "invalid quantity precision 1"
+    t212_server.set_precision(reading="allowed")
     t212_server.error_style = "old"
     not_owned = http.post("/api/v0/equity/orders/market", json={"ticker": "NVDA_US_EQ", "quantity": -1})
     assert not_owned.json()["code"] == "SellingEquityNotOwned"
-    assert len(t212_server.order_posts) == 2
+    assert len(t212_server.order_posts) == 3
 
 
 def test_pending_orders_lookup_and_cancel(t212_server: FakeTrading212, http: httpx.Client) -> None:
