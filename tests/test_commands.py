@@ -176,3 +176,25 @@ def test_mute_and_notification_settings(tmp_path: Path, clock: Clock) -> None:
     assert "macd_crossover: off" in cmds.handle("/notify macd_crossover off").text  # type: ignore[union-attr]
     assert prefs.delivery(cmds.store, "macd_crossover", clock.now) == "off"
     assert "Send /notify KIND" in cmds.handle("/notify macd loud").text  # type: ignore[union-attr]
+
+
+def test_chart_is_a_png_rendered_by_plotly(tmp_path: Path, clock: Clock) -> None:
+    from papishares.market.demo import DemoMarketData  # synthetic daily bars, no network
+
+    pytest.importorskip("kaleido")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is missing (make browser installs it)")
+    from papishares.models import SymbolRequest
+
+    frames = DemoMarketData(seed=1).daily_bars([SymbolRequest("AAPL_US_EQ", "AAPL", "USD")]).for_symbol("AAPL")
+    store = Store(tmp_path / "p.db")
+    cmds = Commands(Settings(db_path=tmp_path / "p.db"), store, lambda: snapshot(AAPL, TSLA),
+                    bars=lambda ticker, snap: frames, clock=clock)
+    reply = cmds.handle("/chart aapl")
+    assert reply is not None and reply.photo is not None, reply
+    assert reply.photo.startswith(b"\x89PNG\r\n\x1a\n") and len(reply.photo) > 20_000
+    assert "AAPL" in reply.text and html_error(reply.text) is None
+    empty = Commands(Settings(db_path=tmp_path / "p.db"), store, lambda: snapshot(AAPL),
+                     bars=lambda ticker, snap: frames.iloc[0:0], clock=clock).handle("/chart AAPL")
+    assert empty is not None and empty.photo is None and "No price history" in empty.text
+
