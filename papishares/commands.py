@@ -105,12 +105,13 @@ class Commands:
         name, args = parse(text)
         if not name:
             return None
-        if name in ACTIONS:
-            if not self.settings.telegram_actions:
-                return Reply(ACTIONS_OFF)
-            return self.ask(name, args, chat_id, user_id)
+        if name in ACTIONS and not self.settings.telegram_actions:
+            return Reply(ACTIONS_OFF)
         handler = {"status": self.status, "positions": self.positions, "risk": self.risk, "help": self.help,
                    "start": self.help, "chart": self.chart, "mute": self.mute, "notify": self.notify}.get(name)
+        if name in ACTIONS:
+            def handler(words: list[str]) -> Reply:
+                return self.ask(name, words, chat_id, user_id)
         if handler is None:
             return Reply(f"Unknown command /{escape(name)}. " + "Send /help for the list.")
         try:

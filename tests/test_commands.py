@@ -198,3 +198,14 @@ def test_chart_is_a_png_rendered_by_plotly(tmp_path: Path, clock: Clock) -> None
                      bars=lambda ticker, snap: frames.iloc[0:0], clock=clock).handle("/chart AAPL")
     assert empty is not None and empty.photo is None and "No price history" in empty.text
 
+
+
+def test_a_failing_command_answers_a_sentence_not_a_traceback(tmp_path: Path, clock: Clock) -> None:
+    def broken() -> Snapshot:
+        raise RuntimeError("database is locked")
+
+    cmds = Commands(Settings(db_path=tmp_path / "p.db", telegram_actions=True), Store(tmp_path / "p.db"), broken,
+                    clock=clock)
+    for text in ("/status", "/sell TSLA"):
+        reply = cmds.handle(text)
+        assert reply is not None and "failed (RuntimeError)" in reply.text and "Traceback" not in reply.text

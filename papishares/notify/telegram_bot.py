@@ -18,7 +18,14 @@ from typing import Any
 
 import httpx
 
-from papishares.commands import Commands, Reply, mark_reported, sell_outcome_text, unreported_sells
+from papishares.commands import (
+    Commands,
+    PressResult,
+    Reply,
+    mark_reported,
+    sell_outcome_text,
+    unreported_sells,
+)
 from papishares.config import Secret, Settings
 from papishares.notify.telegram import MAX_TEXT
 from papishares.store import Store
@@ -209,7 +216,11 @@ class RemoteControl:
                 self._ignored(update, chat, user)
                 self.api.answer_callback(str(query.get("id")), "Not allowed.")
                 return
-            result = self.commands.press(str(query.get("data") or ""), str(chat.get("id")), str(user.get("id")))
+            try:
+                result = self.commands.press(str(query.get("data") or ""), str(chat.get("id")), str(user.get("id")))
+            except Exception as err:  # noqa: BLE001 - the press gets an answer, never a traceback
+                log.exception("button press failed")
+                result = PressResult(f"Failed ({type(err).__name__}); see the worker log.", None)
             self.api.answer_callback(str(query.get("id")), result.answer)
             if result.edit and msg.get("message_id"):
                 self.api.edit(str(chat.get("id")), int(msg["message_id"]), result.edit)

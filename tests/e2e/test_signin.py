@@ -7,8 +7,6 @@ e-mail signs in at the provider but is refused by the dashboard.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -17,15 +15,12 @@ import httpx
 import pytest
 
 from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
     _env,
     _free_port,
     _require_chromium,
     _settled,
 )
-from tests.support import wait_healthy
+from tests.support import streamlit_app
 
 pytestmark = pytest.mark.browser
 
@@ -60,32 +55,8 @@ def app(oidc: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         f'server_metadata_url = "{oidc}/.well-known/openid-configuration"\n')
     env = _env(home / "papishares.db")
     env["PAPISHARES_ALLOWED_EMAILS"] = f"{ALLOWED.upper()}, bob@example.com"  # case does not matter
-    log = open(home / "streamlit.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "Home.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with streamlit_app(home, env, port) as url:
         yield {"url": url, "log": home / "streamlit.log"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(app: dict[str, Any]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(page: Any, app: dict[str, Any], email: str) -> None:
