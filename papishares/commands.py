@@ -293,6 +293,7 @@ class Commands:
                 label = f"Yes, sell {p.short_name}"
         conf = secrets.token_urlsafe(9)
         now = self.clock()
+        self.store.execute("DELETE FROM tg_confirmations WHERE created_at < ?", (now - 86400,))  # old buttons
         self.store.execute(
             "INSERT INTO tg_confirmations (id, action, ticker, chat_id, user_id, created_at, expires_at, status) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')", (conf, action, ticker, chat_id, user_id, now, now + CONFIRM_TTL))
