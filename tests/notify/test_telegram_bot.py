@@ -206,42 +206,36 @@ def test_a_worker_without_the_lease_never_sends(bot: Bot, t212_server: FakeTradi
         other.close()
 
 
-def test_sell_goes_through_the_same_checks_as_auto_sell(t212_server: FakeTrading212, tg: TelegramServer,
-                                                       tmp_path: Path) -> None:
-    t212_server.add_order(TSLA, "LIMIT", -1, limit_price=400.0)  # a pending sell for the ticker
-    b = Bot(t212_server, tg, tmp_path / "p.db")
+def sold_by_phone(server: FakeTrading212, tg: TelegramServer, db: Path, **overrides: Any) -> str:
+    """A fresh worker; the user sends /sell TSLA and confirms; one cycle; the chat's last edit."""
+    b = Bot(server, tg, db, **overrides)
     try:
         b.cycle(wait=False)
         b.say("/sell TSLA")
-        data, message_id = b.confirm_button()
-        b.press(data, message_id)
+        b.press(*b.confirm_button())
         b.cycle()
         b.poll()
-        assert t212_server.sells() == []
-        assert "a sell order is already pending" in tg.edits[-1]["text"]
+        return tg.edits[-1]["text"]
     finally:
         b.close()
+
+
+def test_sell_goes_through_the_same_checks_as_auto_sell(t212_server: FakeTrading212, tg: TelegramServer,
+                                                       tmp_path: Path) -> None:
+    t212_server.add_order(TSLA, "LIMIT", -1, limit_price=400.0)  # a pending sell for the ticker
+    assert "a sell order is already pending" in sold_by_phone(t212_server, tg, tmp_path / "p.db")
+    assert t212_server.sells() == []
 
 
 def test_no_sale_while_the_market_is_closed(t212_server: FakeTrading212, tg: TelegramServer, tmp_path: Path) -> None:
     t212_server.set_market_open(51, False)
-    b = Bot(t212_server, tg, tmp_path / "p.db")
-    try:
-        b.cycle(wait=False)
-        b.say("/sell TSLA")
-        data, message_id = b.confirm_button()
-        b.press(data, message_id)
-        b.cycle()
-        b.poll()
-        assert t212_server.sells() == [] and "exchange is closed" in tg.edits[-1]["text"]
-    finally:
-        b.close()
+    assert "exchange is closed" in sold_by_phone(t212_server, tg, tmp_path / "p.db")
+    assert t212_server.sells() == []
 
 
 def test_a_confirmed_sell_the_worker_cannot_reach_in_time_is_dropped(bot: Bot) -> None:
     bot.say("/sell TSLA")
-    data, message_id = bot.confirm_button()
-    bot.press(data, message_id)
+    bot.press(*bot.confirm_button())
     bot.store.execute("UPDATE manual_sells SET created_at = created_at - 600")
     bot.cycle()
     bot.poll()
@@ -249,17 +243,8 @@ def test_a_confirmed_sell_the_worker_cannot_reach_in_time_is_dropped(bot: Bot) -
 
 
 def test_live_sell_needs_allow_live_orders(t212_server: FakeTrading212, tg: TelegramServer, tmp_path: Path) -> None:
-    b = Bot(t212_server, tg, tmp_path / "p.db", t212_env="live")
-    try:
-        b.cycle(wait=False)
-        b.say("/sell TSLA")
-        data, message_id = b.confirm_button()
-        b.press(data, message_id)
-        b.cycle()
-        b.poll()
-        assert t212_server.sells() == [] and "PAPISHARES_ALLOW_LIVE_ORDERS" in tg.edits[-1]["text"]
-    finally:
-        b.close()
+    assert "PAPISHARES_ALLOW_LIVE_ORDERS" in sold_by_phone(t212_server, tg, tmp_path / "p.db", t212_env="live")
+    assert t212_server.sells() == []
 
 
 def test_autosell_off_from_the_phone(bot: Bot) -> None:
