@@ -295,3 +295,26 @@ def test_silent_and_off_alert_kinds(bot: Bot) -> None:
     sent = {m["text"]: m.get("disable_notification", False) for m in bot.tg.messages}
     assert sent == {"<b>risk</b>": True, "<b>stop</b>": False}
     assert "macd" in [r["message"] for r in Store(bot.store.path).journal_entries(kind="alert")]
+
+
+def test_a_real_worker_process_answers_commands_and_stops_within_5_s(t212_server: FakeTrading212,
+                                                                      tg: TelegramServer, tmp_path: Path) -> None:
+    from tests.support import start_worker, stop_worker, wait_for
+
+    env = t212_server.env(str(tmp_path / "p.db"))
+    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_CHAT_ID=str(CHAT), TELEGRAM_API_BASE=tg.base)
+    proc = start_worker(env, str(tmp_path))
+    store = Store(tmp_path / "p.db")
+    try:
+        wait_for(lambda: tg.polls, timeout=60)  # the remote control is polling
+        wait_for(lambda: store.query("SELECT 1 FROM snapshots"), timeout=60)
+        tg.user_says("/positions")
+        wait_for(lambda: tg.messages, timeout=20)
+        assert "TSLA" in tg.texts()[-1] and "<pre>" in tg.texts()[-1]
+    finally:
+        started = time.monotonic()
+        err = stop_worker(proc)
+        stopped_in = time.monotonic() - started
+        store.close()
+    assert proc.returncode == 0 and stopped_in < 5.0, (stopped_in, err[-1000:])
+    assert TOKEN not in err
