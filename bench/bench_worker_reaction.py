@@ -34,6 +34,30 @@ def wait_for(condition, timeout: float = 30.0):  # type: ignore[no-untyped-def]
     return _wait_for(condition, timeout, step=0.005)  # fine steps: this measures a reaction time
 
 
+def run_trials(server: FakeTrading212, trials: int, rng: random.Random) -> list[float]:
+    """Reaction times (s) of the running worker over `trials` crossings, printed as they come."""
+    reactions = []
+    for trial in range(trials):
+        if TSLA not in server.positions:
+            server.add_position(TSLA, 3, 250.0, 230.0)
+            seen = server.count("GET", "/equity/positions")
+            # let the worker see (and record) the re-opened position at its normal price
+            wait_for(lambda s=seen: server.count("GET", "/equity/positions") >= s + 2)
+        time.sleep(rng.uniform(0, INTERVAL))  # a random phase of the worker's cycle
+        sells_before = len(server.sells())
+        crossed = time.time()
+        server.set_price(TSLA, 180.0)  # well below the stop: each sale grows the cash, so the stop drifts
+        wait_for(lambda n=sells_before: len(server.sells()) > n)
+        reactions.append(server.sells()[-1]["at"] - crossed)
+        print(f"trial {trial + 1}: sell request {reactions[-1]:.2f} s after the crossing", flush=True)
+    return reactions
+
+
+def summary(reactions: list[float]) -> str:
+    return (f"min {min(reactions):.2f} s, median {statistics.median(reactions):.2f} s, "
+            f"max {max(reactions):.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=6)
@@ -44,33 +68,18 @@ def main() -> None:
         store = Store(db)
         store.set_autosell(True)
         proc = start_worker(server.env(str(db)), tmp)
-        reactions = []
         try:
             wait_for(lambda: store.query("SELECT 1 FROM lease WHERE info LIKE '%cycles%'"))
-            for trial in range(args.trials):
-                if TSLA not in server.positions:
-                    server.add_position(TSLA, 3, 250.0, 230.0)
-                    seen = server.count("GET", "/equity/positions")
-                    # let the worker see (and record) the re-opened position at its normal price
-                    wait_for(lambda s=seen: server.count("GET", "/equity/positions") >= s + 2)
-                time.sleep(rng.uniform(0, INTERVAL))  # a random phase of the worker's cycle
-                sells_before = len(server.sells())
-                crossed = time.time()
-                server.set_price(TSLA, 180.0)  # well below the stop: each sale grows the cash, so the stop drifts
-                wait_for(lambda n=sells_before: len(server.sells()) > n)
-                reactions.append(server.sells()[-1]["at"] - crossed)
-                print(f"trial {trial + 1}: sell request {reactions[-1]:.2f} s after the crossing", flush=True)
+            reactions = run_trials(server, args.trials, rng)
         finally:
             err = stop_worker(proc)
             store.close()
         target = INTERVAL + 1.0
-        print(f"\nreaction time over {len(reactions)} trials (interval {INTERVAL:g} s): "
-              f"min {min(reactions):.2f} s, median {statistics.median(reactions):.2f} s, "
-              f"max {max(reactions):.2f} s; target <= {target:g} s: {'met' if max(reactions) <= target else 'MISSED'}")
+        print(f"\nreaction time over {len(reactions)} trials (interval {INTERVAL:g} s): {summary(reactions)}; "
+              f"target <= {target:g} s: {'met' if max(reactions) <= target else 'MISSED'}")
         print(f"rate-limit violations seen by the server: {server.violations_total}")
         if err.strip():
             print("worker stderr:\n" + err[-2000:])
-
 
 if __name__ == "__main__":
     main()

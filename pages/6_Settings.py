@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from papishares.ui import banners, data, entries_data, page, tables
+from papishares.ui import banners, data, entries_data, notify_settings, page, tables
 
 ctx = page.start("Settings", ":material/settings:", need_snapshot=False)
 settings, snap = ctx.settings, ctx.loaded.snapshot
@@ -70,6 +70,7 @@ st.caption("Telegram " + ("configured." if settings.telegram_enabled else
 if st.button("Send test alert", icon=":material/send:"):
     result, err = data.guarded("Sending the test alert", data.send_test_alert, settings)
     banners.outcome(result, err)
+notify_settings.render(settings)
 
 if settings.environment == "demo-sim":
     st.subheader("Demo account")

@@ -98,12 +98,19 @@ def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
     if stop is None or p.current_price > stop or key in ctx.done:
         return None
     where = f"price {p.current_price:g} at or below the stop {stop:g}"
+    if not ctx.enabled:
+        return Decision(p.ticker, "skip", "off", f"Not sold: auto-sell is off ({where}).", key=key)
+    quantity = sell_quantity(p.quantity_available, ctx.precision.get(p.ticker))  # <= 4 decimals, truncated
+    return checked(p, key, ctx, quantity, where, "Selling")
+
+
+def checked(p: PositionView, key: str, ctx: SellContext, quantity: float, where: str, verb: str) -> Decision:
+    """The safety checks every sale passes (auto-sell's and the user's own /sell): a skip naming the
+    first one that fails, else the dry-run note or the sell of `quantity`."""
 
     def skip(reason: str, why: str) -> Decision:
         return Decision(p.ticker, "skip", reason, f"Not sold: {why} ({where}).", key=key)
 
-    if not ctx.enabled:
-        return skip("off", "auto-sell is off")
     if p.ticker in ctx.held:
         return skip("held", "an earlier sale's outcome is unknown; re-arm it with "
                             f"`papishares autosell rearm {p.ticker}` or on the Activity page")
@@ -119,7 +126,6 @@ def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
     if p.market_open is not True:
         return skip("market_closed", "its exchange is closed by the Trading 212 schedule"
                     if p.market_open is False else "its exchange's schedule is unknown")
-    quantity = sell_quantity(p.quantity_available, ctx.precision.get(p.ticker))  # <= 4 decimals, truncated
     if quantity <= 0:
         return skip("nothing_available", "no shares are available for trading (pies or pending orders)")
     if ctx.environment == "t212-live" and not ctx.allow_live:
@@ -127,7 +133,7 @@ def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
     if ctx.dry_run:
         return Decision(p.ticker, "dry_run", "dry_run",
                         f"Would sell {quantity:g} at market (dry run, nothing sent; {where}).", quantity, key)
-    return Decision(p.ticker, "sell", "sell", f"Selling {quantity:g} at market ({where}).", quantity, key)
+    return Decision(p.ticker, "sell", "sell", f"{verb} {quantity:g} at market ({where}).", quantity, key)
 
 
 # -- state ----------------------------------------------------------------------------------------------
@@ -233,9 +239,10 @@ class AutoSeller:
     clock: Callable[[], float] = time.time
 
     # -- decisions ---------------------------------------------------------------------------------
-    def run(self, snapshot: Snapshot, fresh: bool, breach_keys: dict[str, str],
-            unconfirmed: frozenset[str] = frozenset()) -> list[Decision]:
-        ctx = SellContext(
+    def context(self, snapshot: Snapshot, fresh: bool, unconfirmed: frozenset[str] = frozenset(),
+                done: frozenset[str] = frozenset()) -> SellContext:
+        """What every sale's checks read, from the store and this cycle's snapshot."""
+        return SellContext(
             enabled=self.store.autosell_enabled,
             fresh=fresh and not snapshot.stale,
             environment=self.environment,
@@ -244,10 +251,14 @@ class AutoSeller:
             held=frozenset(h["ticker"] for h in held_tickers(self.store)),
             unresolved=frozenset(i["ticker"] for i in unresolved_intents(self.store)),
             pending_sell=pending_sells(snapshot.orders),
-            done=done_keys(self.store, list(breach_keys.values())),
+            done=done,
             precision=learned_precisions(self.store),
             unconfirmed=unconfirmed,
         )
+
+    def run(self, snapshot: Snapshot, fresh: bool, breach_keys: dict[str, str],
+            unconfirmed: frozenset[str] = frozenset()) -> list[Decision]:
+        ctx = self.context(snapshot, fresh, unconfirmed, done=done_keys(self.store, list(breach_keys.values())))
         decisions = []
         for p in snapshot.positions:
             key = breach_keys.get(p.ticker)
@@ -280,8 +291,10 @@ class AutoSeller:
             self.emit(alerts.autosell_event(kind, p, d.message, currency))
 
     # -- execution ---------------------------------------------------------------------------------
-    def _record_intent(self, p: PositionView, d: Decision) -> bool:
-        """Insert the intent under the breach key, only while holding the lease. False: not ours to send."""
+    def _record_intent(self, p: PositionView, d: Decision, require_flag: bool = True) -> bool:
+        """Insert the intent under the breach key, only while holding the lease. False: not ours to send.
+
+        `require_flag=False` for the user's own /sell: it needs no auto-sell flag, all else holds."""
         now = self.clock()
         detail = {"position_quantity": p.quantity, "available": p.quantity_available,
                   "environment": self.environment}
@@ -291,7 +304,7 @@ class AutoSeller:
             # The user may have switched auto-sell off since this cycle began (an earlier sale of the
             # cycle can take the whole HTTP timeout): the flag is read again under the write lock.
             flag = conn.execute("SELECT value FROM kv WHERE key = 'autosell'").fetchone()
-            if flag is None or flag[0] != "on":
+            if require_flag and (flag is None or flag[0] != "on"):
                 return False
             if conn.execute("SELECT 1 FROM held_tickers WHERE ticker = ?", (p.ticker,)).fetchone():
                 return False
@@ -315,9 +328,9 @@ class AutoSeller:
             "quantity = coalesce(?, quantity), updated_at = ?, detail = ? WHERE key = ?",
             (status, order_id, quantity, self.clock(), json.dumps(detail), key))
 
-    def execute(self, p: PositionView, d: Decision, currency: str) -> str:
+    def execute(self, p: PositionView, d: Decision, currency: str, require_flag: bool = True) -> str:
         """Send the one sell for this breach. Returns the intent's final status for this cycle."""
-        if not self._record_intent(p, d):
+        if not self._record_intent(p, d, require_flag):
             log.info("auto-sell for %s not sent: breach %s already handled, auto-sell switched off or lease not held",
                      p.ticker, d.key)
             return "not_ours"

@@ -85,6 +85,10 @@ class Settings:
     demo_always_open: bool = False
     entries_indices: tuple[str, ...] = ("FTSE 100",)
     http_timeout: float = 10.0
+    # Telegram commands and dashboard sign-in (issue 12, docs/telegram.md)
+    telegram_allowed_users: frozenset[int] = frozenset()
+    telegram_actions: bool = False
+    allowed_emails: frozenset[str] = frozenset()
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -111,6 +115,8 @@ class Settings:
             value = getattr(self, f.name)
             if isinstance(value, Secret) or f.name in SECRET_FIELDS:
                 shown[f.name] = mask(value)
+            elif isinstance(value, frozenset):
+                shown[f.name] = ", ".join(sorted(str(v) for v in value))
             elif isinstance(value, tuple):
                 shown[f.name] = ", ".join(value)
             else:
@@ -174,6 +180,24 @@ def _http_url(env: Mapping[str, str], name: str, default: str | None) -> str | N
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(name, "an http:// or https:// URL", raw)
     return raw.rstrip("/")
+
+
+def _id_list(env: Mapping[str, str], name: str) -> frozenset[int]:
+    """Comma-separated Telegram user ids (numbers)."""
+    raw = env.get(name, "").strip()
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise ConfigError(name, "comma-separated numeric Telegram user ids", raw)
+    return frozenset(int(p) for p in parts)
+
+
+def _email_list(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """Comma-separated e-mail addresses, compared case-insensitively."""
+    raw = env.get(name, "").strip()
+    parts = [p.strip().lower() for p in raw.split(",") if p.strip()]
+    if any(p.count("@") != 1 or p.startswith("@") or p.endswith("@") or " " in p for p in parts):
+        raise ConfigError(name, "comma-separated e-mail addresses", raw)
+    return frozenset(parts)
 
 
 def normalize_api_base(base: str) -> str:
@@ -291,4 +315,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
         demo_always_open=_bool(env, "PAPISHARES_DEMO_ALWAYS_OPEN", False),
         entries_indices=indices,
         http_timeout=_number(env, "PAPISHARES_HTTP_TIMEOUT", 10.0, 0.0, 300, "a number of seconds up to 300"),
+        telegram_allowed_users=_id_list(env, "TELEGRAM_ALLOWED_USERS"),
+        telegram_actions=_bool(env, "PAPISHARES_TELEGRAM_ACTIONS", False),
+        allowed_emails=_email_list(env, "PAPISHARES_ALLOWED_EMAILS"),
     )

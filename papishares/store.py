@@ -95,8 +95,18 @@ MIGRATIONS: list[str] = [
     # 5 -> 6: history: orders, dividends, transactions, trades, daily values (issue 11)
     """
     """,
-    # 6 -> 7: Telegram commands and dashboard sign-in (issue 12)
+    # 6 -> 7: Telegram commands and dashboard sign-in (issue 12): confirmation buttons, sells the
+    # user asked for by /sell (executed by the lease holder), silent alerts
     """
+    CREATE TABLE tg_confirmations (
+        id TEXT PRIMARY KEY, action TEXT NOT NULL, ticker TEXT, chat_id TEXT, user_id TEXT,
+        message_id INTEGER, created_at REAL NOT NULL, expires_at REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending');
+    CREATE TABLE manual_sells (
+        key TEXT PRIMARY KEY, ticker TEXT NOT NULL, chat_id TEXT, message_id INTEGER,
+        status TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL, note TEXT,
+        reported INTEGER NOT NULL DEFAULT 0);
+    ALTER TABLE outbox ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;
     """,
 ]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from papishares import alerts, autosell
+from papishares import alerts, autosell, commands
 from papishares.config import Settings
 from papishares.errors import AuthError, PapisharesError
 from papishares.lease import Lease, LeaseHolder, read_lease
@@ -82,6 +82,7 @@ class Worker:
         self._bars_fetched_at: float | None = None
         self._bars_due_at: float | None = None
         self._waiting_for: str | None = None
+        self.remote = _remote_control(settings, service, self.lease.holds)  # Telegram commands, or None
 
     # -- one cycle -------------------------------------------------------------------------------
     def cycle(self) -> CycleReport:
@@ -111,6 +112,8 @@ class Worker:
         plan = alerts.evaluate(self.previous, snapshot, self.notifier.keys(), self.store.autosell_enabled)
         report.alerts = self.notifier.apply(plan)
         report.decisions = self.seller.run(snapshot, fresh, breach_keys, unconfirmed)
+        report.decisions += commands.execute_requested_sells(self.store, self.seller, snapshot, fresh, unconfirmed,
+                                                             self.clock())
         if not snapshot.stale:
             self.previous = snapshot
         return self._end(report)
@@ -233,6 +236,8 @@ class Worker:
             return 0
         log.info("worker %s acting on %s (%s%s), every %.1f s", self.lease.owner, self.store.path.name,
                  self.broker.environment, ", dry run" if self.dry_run else "", self.interval)
+        if self.remote is not None and not once:
+            self.remote.start()
         try:
             if once:  # 0 when the cycle ran; 3 (as `snapshot`) when the broker gave nothing to act on
                 return 0 if self.cycle().ok else 3
@@ -253,8 +258,20 @@ class Worker:
                 stop.wait(next_at - now)
             return 0
         finally:
+            if self.remote is not None:
+                self.remote.stop()
             self.lease.release()
             self.notifier.close()
+
+
+def _remote_control(settings: Settings, service: Any, holds_lease: Callable[[], bool]) -> Any:
+    """Telegram as a remote control (papishares/commands.py), when Telegram is configured."""
+    if not settings.telegram_enabled:
+        return None
+    from papishares.notify.telegram_bot import RemoteControl
+
+    cmds = commands.Commands(settings, service.store, service.last_snapshot, service.bars_for)
+    return RemoteControl.from_settings(settings, cmds, service.store, holds_lease)
 
 
 def run_worker(settings: Settings, once: bool = False, dry_run: bool = False,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -53,3 +55,29 @@ def stop_worker(proc: subprocess.Popen[str]) -> str:
 
     proc.send_signal(signal.SIGTERM)
     return proc.communicate(timeout=10)[1]
+
+
+@contextmanager
+def streamlit_app(home: Path, env: dict[str, str], port: int) -> Iterator[str]:
+    """`streamlit run Home.py` headless on 127.0.0.1:`port`, started in `home` (its log in
+    home/streamlit.log); yields its URL once healthy, and stops it afterwards."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    log = open(home / "streamlit.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(root / "Home.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

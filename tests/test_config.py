@@ -120,3 +120,24 @@ def test_cli_stops_at_start_with_one_line_and_exit_2(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "RISK_PERCENTAGE" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_telegram_commands_and_sign_in_settings() -> None:
+    s = load_settings({"TELEGRAM_ALLOWED_USERS": " 12, 345 ", "PAPISHARES_TELEGRAM_ACTIONS": "true",
+                       "PAPISHARES_ALLOWED_EMAILS": "Alice@Example.com, bob@example.com"}, dotenv_path=None)
+    assert s.telegram_allowed_users == frozenset({12, 345}) and s.telegram_actions is True
+    assert s.allowed_emails == frozenset({"alice@example.com", "bob@example.com"})
+    assert s.effective()["allowed_emails"] == "alice@example.com, bob@example.com"
+    d = load_settings({}, dotenv_path=None)
+    assert d.telegram_allowed_users == frozenset() and d.telegram_actions is False and d.allowed_emails == frozenset()
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("TELEGRAM_ALLOWED_USERS", "12,alice"),
+    ("PAPISHARES_TELEGRAM_ACTIONS", "maybe"),
+    ("PAPISHARES_ALLOWED_EMAILS", "alice@example.com, not-an-email"),
+])
+def test_bad_telegram_and_sign_in_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings({name: value}, dotenv_path=None)
+    assert str(err.value).startswith(f"configuration error: {name} must be") and "\n" not in str(err.value)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from papishares.alerts import AlertEvent, AlertPlan, sample_event
 from papishares.config import Settings
-from papishares.notify import outbox
+from papishares.notify import outbox, prefs
 from papishares.notify.telegram import TelegramClient
 from papishares.store import Store
 
@@ -39,6 +39,7 @@ class Notifier:
     def emit(self, event: AlertEvent) -> bool:
         """Record the alert unless its key was already used. True when it is new."""
         now = time.time()
+        mode = prefs.delivery(self.store, event.kind, now) if self.telegram is not None else "off"
         with self.store.transaction() as conn:
             if event.key is not None:
                 cur = conn.execute("INSERT OR IGNORE INTO alert_keys (key, created_at) VALUES (?, ?)",
@@ -48,12 +49,12 @@ class Notifier:
             conn.execute(
                 "INSERT INTO journal (ts, kind, ticker, action, message, data) VALUES (?, 'alert', ?, ?, ?, ?)",
                 (now, event.ticker, event.kind, event.plain,
-                 json.dumps({"key": event.key, "telegram": self.telegram is not None})),
+                 json.dumps({"key": event.key, "telegram": self.telegram is not None, "delivery": mode})),
             )
-            if self.telegram is not None:
+            if mode != "off":  # per-kind settings and /mute (papishares.notify.prefs)
                 conn.execute(
-                    "INSERT INTO outbox (created_at, channel, text, status, attempts, next_attempt_at) "
-                    "VALUES (?, ?, ?, 'pending', 0, 0)", (now, outbox.CHANNEL, event.text))
+                    "INSERT INTO outbox (created_at, channel, text, status, attempts, next_attempt_at, silent) "
+                    "VALUES (?, ?, ?, 'pending', 0, 0, ?)", (now, outbox.CHANNEL, event.text, int(mode == "silent")))
         log.info("alert %s%s", event.kind, f" {event.ticker}" if event.ticker else "")
         return True
 

@@ -21,7 +21,7 @@ CHANNEL = "telegram"
 MAX_BACKOFF = 300.0
 MAX_PER_FLUSH = 20  # Telegram allows ~1 message/s per chat: a long backlog drains over a few cycles
 
-Sender = Callable[[str], TelegramResult]
+Sender = Callable[..., TelegramResult]  # send(text) or send(text, silent=True)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def flush(store: Store, send: Sender, channel: str = CHANNEL, now: Callable[[], 
     error: str | None = None
     for _ in range(limit):
         rows = store.query(
-            "SELECT id, text, attempts, next_attempt_at FROM outbox WHERE channel = ? AND status = 'pending' "
+            "SELECT id, text, attempts, next_attempt_at, silent FROM outbox WHERE channel = ? AND status = 'pending' "
             "ORDER BY id LIMIT 1",
             (channel,),
         )
@@ -68,7 +68,7 @@ def flush(store: Store, send: Sender, channel: str = CHANNEL, now: Callable[[], 
         row = rows[0]
         if row["next_attempt_at"] and row["next_attempt_at"] > now():
             break  # the head waits for its retry time; so does everything behind it
-        result = send(row["text"])
+        result = send(row["text"], silent=True) if row.get("silent") else send(row["text"])
         attempts = int(row["attempts"] or 0) + 1
         if result.ok:
             store.execute("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL "

@@ -73,9 +73,11 @@ class TelegramClient:
         """Belt and braces: whatever text we build, the token never survives in it."""
         return text.replace(self._token, "********") if self._token else text
 
-    def send(self, text: str) -> TelegramResult:
+    def send(self, text: str, silent: bool = False) -> TelegramResult:
         body = {"chat_id": self.chat_id, "text": text[:MAX_TEXT], "parse_mode": "HTML",
                 "disable_web_page_preview": True}
+        if silent:  # per-kind "silent" and /mute (papishares.notify.prefs)
+            body["disable_notification"] = True
         try:
             response = self._http.post(self._url, json=body)
         except httpx.TimeoutException:

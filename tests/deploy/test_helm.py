@@ -240,3 +240,16 @@ def test_ingress_with_tls_routes_to_the_service(helm: str, tmp_path: Path) -> No
     assert service["spec"]["ports"][0]["targetPort"] == "http"
     assert containers(objects)["dashboard"]["image"] == "ghcr.io/example/papishares:1.2.3"
     assert "Ingress" not in [o["kind"] for o in render(helm, tmp_path).values()]
+
+
+def test_oidc_secrets_are_mounted_into_the_dashboard_only(helm: str, tmp_path: Path) -> None:
+    objects = render(helm, tmp_path, {"authSecret": "papishares-auth",
+                                      "config": {"PAPISHARES_ALLOWED_EMAILS": "alice@example.com"}})
+    by_name = containers(objects)
+    [mount] = [m for m in by_name["dashboard"]["volumeMounts"] if m["name"] == "auth"]
+    assert mount == {"name": "auth", "mountPath": "/app/.streamlit/secrets.toml", "subPath": "secrets.toml",
+                     "readOnly": True}
+    assert all(m["name"] != "auth" for m in by_name["worker"]["volumeMounts"])
+    [volume] = [v for v in deployment(objects)["spec"]["template"]["spec"]["volumes"] if v["name"] == "auth"]
+    assert volume["secret"]["secretName"] == "papishares-auth"
+    assert all(v["name"] != "auth" for v in deployment(render(helm, tmp_path))["spec"]["template"]["spec"]["volumes"])

@@ -5,12 +5,21 @@
         tg.rate_limit_next(retry_after=1) # the next call answers 429 with parameters.retry_after
         tg.down()                         # connections refused until tg.up()
         ... tg.messages -> [{"chat_id": ..., "text": ..., "parse_mode": ...}, ...]
+
+The bot side (issue 12): `getUpdates` long polling (offset confirms, timeout waits),
+`answerCallbackQuery`, `editMessageText`, `sendPhoto` (multipart, PNG checked); tests play the user:
+        tg.user_says("/status", chat_id=77, user_id=9)  # a message in a chat
+        tg.press(data, message_id, chat_id=77)          # a press on an inline button
+        ... tg.answers (callback answers), tg.edits, tg.photos, tg.wait_updates_drained()
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from email.parser import BytesParser
+from email.policy import HTTP
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -57,6 +66,8 @@ def html_error(text: str) -> str | None:
         checker.error = f"Can't find end tag corresponding to start tag \"{checker.stack[-1]}\""
     return f"Can't parse entities: {checker.error}" if checker.error else None
 
+BOT_METHODS = frozenset({"getUpdates", "answerCallbackQuery", "editMessageText", "sendPhoto"})
+
 
 class TelegramServer:
     def __init__(self, token: str = "123456:TEST-token-abcdef", host: str = "127.0.0.1") -> None:
@@ -69,6 +80,110 @@ class TelegramServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+        self._bot_init()
+
+    # -- the bot side: updates the user sends, what the bot did with them ------------------------
+    def _bot_init(self) -> None:
+        self.updates: list[dict[str, Any]] = []  # not yet confirmed by an offset
+        self.next_update_id = 1000
+        self.answers: list[dict[str, Any]] = []  # answerCallbackQuery bodies
+        self.edits: list[dict[str, Any]] = []  # editMessageText bodies
+        self.photos: list[dict[str, Any]] = []  # sendPhoto: chat_id, caption, png (bytes), ...
+        self.polls: list[dict[str, Any]] = []  # getUpdates calls: offset, timeout, at
+        self._updates_cv = threading.Condition(self._lock)
+        self._sent_by_id: dict[int, dict[str, Any]] = {}
+
+    def _push_update(self, kind: str, payload: dict[str, Any]) -> int:
+        with self._updates_cv:
+            self.next_update_id += 1
+            self.updates.append({"update_id": self.next_update_id, kind: payload})
+            self._updates_cv.notify_all()
+            return self.next_update_id
+
+    def user_says(self, text: str, chat_id: int = 77, user_id: int = 9, chat_type: str = "private") -> int:
+        """A user message arrives in `chat_id`; returns its update_id."""
+        message = {"message_id": 100000 + self.next_update_id, "date": int(time.time()), "text": text,
+                   "chat": {"id": chat_id, "type": chat_type}, "from": {"id": user_id, "is_bot": False}}
+        return self._push_update("message", message)
+
+    def press(self, data: str, message_id: int, chat_id: int = 77, user_id: int = 9) -> int:
+        """The user presses an inline button carrying `data` under the bot's message `message_id`."""
+        query = {"id": f"cb{self.next_update_id + 1}", "data": data, "from": {"id": user_id, "is_bot": False},
+                 "message": {"message_id": message_id, "chat": {"id": chat_id, "type": "private"}}}
+        return self._push_update("callback_query", query)
+
+    def pending_updates(self) -> int:
+        with self._lock:
+            return len(self.updates)
+
+    def buttons(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """The inline buttons of a sent (or edited) message, flattened."""
+        markup = message.get("reply_markup") or {}
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+    def _get_updates(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        offset = int(body.get("offset") or 0)
+        timeout = min(float(body.get("timeout") or 0), 50.0)
+        with self._updates_cv:
+            self.polls.append({"offset": offset, "timeout": timeout, "at": time.time()})
+            if offset:  # Telegram forgets every update below the offset: they are confirmed
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            deadline = time.monotonic() + timeout
+            while not self.updates and time.monotonic() < deadline:
+                self._updates_cv.wait(deadline - time.monotonic())
+            result = list(self.updates[: int(body.get("limit") or 100)])
+        return 200, {"ok": True, "result": result}
+
+    def _answer_callback(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if not body.get("callback_query_id"):
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: query id is empty"}
+        with self._lock:
+            self.answers.append(body)
+        return 200, {"ok": True, "result": True}
+
+    def _edit_message(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        text = str(body.get("text") or "")
+        problem = html_error(text) if body.get("parse_mode") == "HTML" else None
+        if problem:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {problem}"}
+        with self._lock:
+            sent = self._sent_by_id.get(int(body.get("message_id") or 0))
+            if sent is None or str(sent.get("chat_id")) != str(body.get("chat_id")):
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}
+            self.edits.append(body)
+        return 200, {"ok": True, "result": {"message_id": body["message_id"], "text": text}}
+
+    def _send_photo(self, content_type: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+        if "multipart/form-data" not in content_type:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: there is no photo in the request"}
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            fields[str(name)] = part.get_payload(decode=True)
+        photo = fields.pop("photo", None)
+        if not photo or not photo.startswith(b"\x89PNG\r\n\x1a\n"):
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: IMAGE_PROCESS_FAILED"}
+        entry = {k: v.decode() for k, v in fields.items()}
+        entry["png"] = photo
+        with self._lock:
+            self.photos.append(entry)
+            message_id = 50000 + len(self.photos)
+        return 200, {"ok": True, "result": {"message_id": message_id}}
+
+    def _bot_method(self, method: str, content_type: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+        """The bot-side methods (BOT_METHODS); sendMessage is handled as before."""
+        if method == "sendPhoto":
+            return self._send_photo(content_type, raw)
+        handlers = {"getUpdates": self._get_updates, "answerCallbackQuery": self._answer_callback,
+                    "editMessageText": self._edit_message}
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: bad JSON"}
+        return handlers[method](body)
 
     # -- control --------------------------------------------------------------------------------
     @property
@@ -140,6 +255,11 @@ class TelegramServer:
                 with fake._lock:
                     fake.requests += 1
                     fault = fake._faults.pop(0) if fake._faults else None
+                prefix = f"/bot{fake.token}/"
+                if self.path.startswith(prefix) and self.path[len(prefix):] in BOT_METHODS:
+                    self._answer(*(fault or fake._bot_method(self.path[len(prefix):],
+                                                             self.headers.get("Content-Type") or "", raw)))
+                    return
                 if self.path != f"/bot{fake.token}/sendMessage":
                     self._answer(404,
                                  {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -165,6 +285,7 @@ class TelegramServer:
                 with fake._lock:
                     fake.messages.append(body)
                     message_id = len(fake.messages)
+                    fake._sent_by_id[message_id] = body
                 self._answer(200, {"ok": True, "result": {"message_id": message_id, "text": text}})
 
         return Handler

@@ -111,3 +111,21 @@ def test_watchlist_is_edited_on_the_settings_page(ui_env: Path) -> None:
     next(m for m in at.multiselect if m.label == "Remove").select("RR.L")
     next(b for b in at.button if b.label == "Update watchlist").click().run()
     assert stored_watchlist(Store(ui_env)) == []
+
+
+def test_notification_settings_are_shared_with_telegram(ui_env: Path) -> None:
+    from papishares.notify import prefs
+
+    at = open_page("pages/6_Settings.py")
+    assert not at.exception
+    control = at.get("button_group")
+    macd = next(c for c in control if c.label == prefs.KINDS["macd_crossover"])
+    macd.set_value("silent")
+    next(b for b in at.button if b.label == "Save notification settings").click().run()
+    assert not at.exception
+    assert any("Saved (1 changed)" in m for m in messages(at, "success"))
+    store = Store(ui_env)
+    assert prefs.modes(store)["macd_crossover"] == "silent" and prefs.delivery(store, "macd_crossover") == "silent"
+    prefs.mute(store, 2)
+    at.run()
+    assert any("Muted (alerts silent) until" in m for m in messages(at, "info"))
