@@ -67,6 +67,7 @@ def nulls_everywhere(server: FakeTrading212) -> None:
             order["limitPrice"] = None
     server.inject("GET", "/equity/orders", "json", body=orders, times=1000)
     server.instruments["LLOYl_EQ"]["shortName"] = None  # no symbol can be built for it
+    server.deviations.add("nulls")  # a marked real-world deviation for the spec referee
     server.instruments["VUSAl_EQ"]["workingScheduleId"] = 999  # no exchange owns its schedule
 
 
