@@ -22,6 +22,7 @@ from papishares.broker import Broker, make_broker
 from papishares.broker.t212_parse import problems_of
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.errors import AuthError, BrokerError
+from papishares.history.recorder import record_snapshot
 from papishares.market import MarketData, make_market_data
 from papishares.market import schedule as market_schedule
 from papishares.market.symbols import SymbolChoice, SymbolMapper
@@ -412,6 +413,7 @@ class Service:
             "ON CONFLICT(key) DO UPDATE SET generated_at = excluded.generated_at, body = excluded.body",
             (snapshot.generated_at.timestamp(), json.dumps(snapshot.to_json())),
         )
+        record_snapshot(self.store, snapshot)  # history: the day's point, new positions' initial risk
 
     def last_snapshot(self) -> Snapshot | None:
         rows = self.store.execute("SELECT body FROM snapshots WHERE key = 'last'")

@@ -94,6 +94,26 @@ MIGRATIONS: list[str] = [
     """,
     # 5 -> 6: history: orders, dividends, transactions, trades, daily values (issue 11)
     """
+    CREATE TABLE hist_orders (
+        id TEXT PRIMARY KEY, ticker TEXT, side TEXT, type TEXT, status TEXT, quantity REAL,
+        filled_quantity REAL, price REAL, currency TEXT, filled_at REAL, created_at REAL,
+        net_value REAL, realised_pnl REAL, fx_rate REAL, initiated_from TEXT, body TEXT);
+    CREATE INDEX hist_orders_ticker ON hist_orders (ticker, filled_at);
+    CREATE TABLE hist_dividends (
+        id TEXT PRIMARY KEY, ticker TEXT, paid_on REAL, amount REAL, currency TEXT, quantity REAL,
+        gross_per_share REAL, ticker_currency TEXT, type TEXT, body TEXT);
+    CREATE TABLE hist_transactions (
+        id TEXT PRIMARY KEY, type TEXT, amount REAL, currency TEXT, at REAL, body TEXT);
+    CREATE TABLE hist_sync (
+        kind TEXT PRIMARY KEY, mode TEXT NOT NULL DEFAULT 'backfill', next_path TEXT,
+        complete_at REAL, pages INTEGER DEFAULT 0, items INTEGER DEFAULT 0, failures INTEGER DEFAULT 0,
+        note TEXT, updated_at REAL);
+    CREATE TABLE daily_values (
+        date TEXT PRIMARY KEY, total_value REAL, cash REAL, invested REAL, total_risk_pct REAL,
+        threshold_pct REAL, currency TEXT, source TEXT, updated_at REAL);
+    CREATE TABLE initial_risk (
+        ticker TEXT NOT NULL, opened_at REAL NOT NULL, first_seen REAL, average_price REAL, stop REAL,
+        quantity REAL, fx REAL, risk REAL, currency TEXT, PRIMARY KEY (ticker, opened_at));
     """,
     # 6 -> 7: Telegram commands and dashboard sign-in (issue 12): confirmation buttons, sells the
     # user asked for by /sell (executed by the lease holder), silent alerts

@@ -53,6 +53,8 @@ LIMITS: dict[str, Limit] = {
     "GET /equity/history/orders": Limit(6, 60),
     "GET /equity/history/dividends": Limit(6, 60),
     "GET /equity/history/transactions": Limit(6, 60),
+    "GET /equity/history/exports": Limit(1, 60),
+    "POST /equity/history/exports": Limit(1, 30),
 }
 # An endpoint not in the table is treated as strictly as the strictest common one.
 UNKNOWN_LIMIT = Limit(1, 5)

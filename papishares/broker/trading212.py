@@ -216,6 +216,13 @@ class Trading212Client:
             return parse.with_problems(parse.Parsed(value), list(problems))  # type: ignore[return-value]
         return value
 
+    # -- history (issue 11): one page at a time, through the budgeted GET below ---------------------
+    def history_page(self, kind: str, path: str, patience: float = 0.0) -> Any:
+        """One page of orders/dividends/transactions history (see papishares.broker.t212_history)."""
+        from papishares.broker import t212_history
+
+        return t212_history.fetch_page(self, kind, path, patience)
+
     # -- the Broker protocol: orders (never retried) ------------------------------------------------
     def place_market_order(self, ticker: str, quantity: float, extended_hours: bool = False) -> Order:
         payload = {"ticker": ticker, "quantity": quantity, "extendedHours": bool(extended_hours)}

@@ -49,8 +49,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes import t212_history, t212_spec
 from tests.fakes import t212_realistic as realistic
-from tests.fakes import t212_spec
 
 API_PREFIX = "/api/v0"
 DEFAULT_KEY = "test-key-1234"
@@ -82,6 +82,7 @@ SCOPES = {
     "GET /equity/metadata/instruments": "metadata",
     "GET /equity/metadata/exchanges": "metadata",
 }
+RATE_LIMITS.update(t212_history.HISTORY_LIMITS)
 FX_TO_GBP = {"GBP": 1.0, "GBX": 0.01, "USD": 0.79, "EUR": 0.85, "CHF": 0.9, "CAD": 0.58}
 ORDER_TYPES = {"market": "MARKET", "limit": "LIMIT", "stop": "STOP", "stop_limit": "STOP_LIMIT"}
 _ORDER_ID = re.compile(r"/equity/orders/\d+")
@@ -577,6 +578,9 @@ class FakeTrading212:
         url = urlsplit(raw_path)
         if url.path.startswith("/__admin/"):
             return self._admin(method, url.path[len("/__admin/"):], body)
+        if url.path.startswith("/__reports/"):  # history export downloads (no credentials accepted)
+            status, text = t212_history.download(self, url.path, headers)
+            return _Reply(status, text.encode(), "text/csv")
         if not url.path.startswith(API_PREFIX + "/"):
             return _json_reply(404, {"code": "NotFound", "clarification": "no such path"})
         path = url.path[len(API_PREFIX):].rstrip("/")
@@ -634,6 +638,9 @@ class FakeTrading212:
         scope = SCOPES.get(key, "orders:execute" if method in ("POST", "DELETE") else None)
         if scope in self.missing_scopes:
             return _json_reply(403, self._error("forbidden", f"Scope({scope}) missing for API key", 403))
+        history = t212_history.route(self, method, path, query, body)
+        if history is not None:
+            return _json_reply(*history)
         if method == "GET":
             if path == "/equity/account/summary":
                 return _json_reply(200, self.summary_json())

@@ -1,0 +1,58 @@
+"""What the service records for history at each snapshot save: the day's account point and each
+new position's initial risk. Both are single upserts, cheap enough for every snapshot."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from papishares.models import Snapshot
+from papishares.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def record_snapshot(store: Store, snapshot: Snapshot) -> None:
+    """Never raises: history bookkeeping must not cost a snapshot."""
+    if snapshot.stale:
+        return
+    try:
+        _daily_point(store, snapshot)
+        _initial_risks(store, snapshot)
+    except Exception:  # noqa: BLE001 - a history table problem is logged, the snapshot goes on
+        log.warning("history not recorded for this snapshot", exc_info=True)
+
+
+def _daily_point(store: Store, snap: Snapshot) -> None:
+    acc = snap.account
+    store.execute(
+        "INSERT INTO daily_values (date, total_value, cash, invested, total_risk_pct, threshold_pct, currency, "
+        "source, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'snapshot', ?) ON CONFLICT(date) DO UPDATE SET "
+        "total_value = excluded.total_value, cash = excluded.cash, invested = excluded.invested, "
+        "total_risk_pct = excluded.total_risk_pct, threshold_pct = excluded.threshold_pct, "
+        "currency = excluded.currency, source = 'snapshot', updated_at = excluded.updated_at "
+        "WHERE excluded.updated_at >= coalesce(daily_values.updated_at, 0)",
+        (snap.generated_at.date().isoformat(), acc.total_value, acc.cash, round(acc.total_value - acc.cash, 2),
+         snap.total_risk_pct, snap.total_risk_threshold_pct, acc.currency, snap.generated_at.timestamp()),
+    )
+
+
+def _initial_risks(store: Store, snap: Snapshot) -> None:
+    """The first look at each position (ticker + broker opening time) keeps its risk in account
+    currency: (average price - first effective stop) x quantity x fx, or its whole value without a
+    stop, as total risk counts it. A price held for confirmation (units) is not a first look."""
+    if not snap.positions:
+        return
+    opened = {t: s.get("opened_at") for t, s in store.position_states().items()}
+    now = snap.generated_at.timestamp()
+    rows: list[tuple[Any, ...]] = []
+    for p in snap.positions:
+        if p.price_suspect or p.fx is None or opened.get(p.ticker) is None:
+            continue
+        risk = p.risk if p.risk and p.risk > 0 else None
+        rows.append((p.ticker, float(opened[p.ticker]), now, p.average_price, p.effective_stop, p.quantity, p.fx,
+                     None if risk is None else round(risk, 4), snap.account.currency))
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO initial_risk (ticker, opened_at, first_seen, average_price, stop, quantity, fx, "
+            "risk, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
