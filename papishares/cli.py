@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.errors import AuthError, BrokerError, PapisharesError
+from papishares.history import cli as history_cli
 from papishares.logs import configure_logging
 from papishares.store import Store
 
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     entries = sub.add_parser("entries", help="Turtle entry candidates")
     entries.add_argument("--json", action="store_true", help="print them as one JSON object (the default)")
     entries.add_argument("--fractional", action="store_true", help="size in fractional shares")
+
+    history_cli.add_parser(sub)
 
     demo = sub.add_parser("demo", help="the built-in demo broker")
     demo_sub = demo.add_subparsers(dest="action", required=True)
@@ -130,6 +133,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "health": cmd_health,
     "entries": cmd_entries,
     "demo": cmd_demo,
+    "history": history_cli.run,
 }
 
 

@@ -273,6 +273,14 @@ class DemoBroker:
             rows = _rows(conn.execute("SELECT * FROM demo_orders ORDER BY id DESC LIMIT ?", (limit,)))
         return [self._order(r) for r in rows]
 
+    def history_page(self, kind: str, path: str, patience: float = 0.0) -> Any:
+        """A page of the demo account's history (papishares.history.demo): a year of it, offline."""
+        from papishares.history import demo as demo_history
+
+        with self._state():  # seeded and settled first
+            pass
+        return demo_history.page(self.store, self.seed, kind, path)
+
     def instruments(self, refresh: bool = False) -> dict[str, Instrument]:
         self._data_times["instruments"] = self.clock()
         return sim.instruments()
