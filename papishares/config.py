@@ -89,6 +89,9 @@ class Settings:
     telegram_allowed_users: frozenset[int] = frozenset()
     telegram_actions: bool = False
     allowed_emails: frozenset[str] = frozenset()
+    history_interval: float = 1800.0  # s between the worker's history syncs (0: off)
+    account_type: str = "invest"  # invest | isa: ISA gains are tax-free (no capital gains computed)
+    benchmark: str = "VUSA.L"  # the History page's benchmark (a market-data symbol)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -318,4 +321,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
         telegram_allowed_users=_id_list(env, "TELEGRAM_ALLOWED_USERS"),
         telegram_actions=_bool(env, "PAPISHARES_TELEGRAM_ACTIONS", False),
         allowed_emails=_email_list(env, "PAPISHARES_ALLOWED_EMAILS"),
+        history_interval=_number(env, "PAPISHARES_HISTORY_INTERVAL", 1800.0, -1.0, 86400 * 7,
+                                 "a number of seconds (0 turns the worker's history sync off)"),
+        account_type=_choice(env, "PAPISHARES_ACCOUNT_TYPE", "invest", ("invest", "isa")),
+        benchmark=env.get("PAPISHARES_BENCHMARK", "").strip() or "VUSA.L",
     )

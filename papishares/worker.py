@@ -30,6 +30,7 @@ from typing import Any
 from papishares import alerts, autosell, commands
 from papishares.config import Settings
 from papishares.errors import AuthError, PapisharesError
+from papishares.history.schedule import HistorySchedule
 from papishares.lease import Lease, LeaseHolder, read_lease
 from papishares.models import Snapshot
 from papishares.notify import Notifier, outbox
@@ -74,6 +75,7 @@ class Worker:
             store=self.store, broker=self.broker, emit=self.notifier.emit, lease_ok=self.lease.holds,
             environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
             unknown_grace=max(2 * self.interval, 10.0) if unknown_grace is None else unknown_grace, clock=clock)
+        self.history = HistorySchedule(self.store, self.broker, settings.history_interval, clock=clock)
         self.previous: Snapshot | None = None
         self.cycles = 0
         self.last_note: str | None = None
@@ -116,6 +118,7 @@ class Worker:
                                                              self.clock())
         if not snapshot.stale:
             self.previous = snapshot
+        self.history.tick()  # after acting: time-boxed, free rate-limit slots only
         return self._end(report)
 
     def _end(self, report: CycleReport) -> CycleReport:

@@ -8,7 +8,14 @@ from typing import Any
 import pandas as pd
 
 from papishares.history import equity
-from papishares.history.trades import Trade, fills_from_rows, round_trips, summary, with_exit_reasons, with_risk
+from papishares.history.trades import (
+    Trade,
+    fills_from_rows,
+    round_trips,
+    summary,
+    with_exit_reasons,
+    with_risk,
+)
 from papishares.store import Store
 
 JOURNAL_KINDS = ("autosell", "brokerstop")
