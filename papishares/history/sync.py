@@ -2,7 +2,7 @@
 
 The endpoints list newest first and page backwards by `nextPagePath`. Per kind, `hist_sync` holds:
 - `mode`: `backfill` (the first walk, to the oldest item) or `head` (later walks: from the newest
-  page down to the first page that holds nothing new);
+  page down to the first page that holds an item already stored);
 - `next_path`: where the walk in progress goes on. Each page's items and the new `next_path` are
   written in ONE transaction, so a crash resumes at the page after the last one stored, and a
   page read twice changes nothing (items are keyed by their ids).
@@ -153,7 +153,8 @@ def _walk(store: Store, broker: Any, kind: str, deadline: float | None, patience
             repeated = True
         with store.transaction() as conn:
             new = store_items(conn, kind, page.items)
-            caught_up = st["mode"] == "head" and new == 0
+            # newest first: a page holding any known item reaches what an earlier walk stored
+            caught_up = st["mode"] == "head" and new < len(page.items)
             ended = next_path is None or repeated or caught_up
             st.update(next_path=None if ended else next_path, failures=0,
                       pages=int(st["pages"] or 0) + 1, items=int(st["items"] or 0) + new,
