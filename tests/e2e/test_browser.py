@@ -25,7 +25,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 PAGES = {"": "Papishares", "Positions": "Positions", "Risk": "Risk", "Charts": "Charts", "Orders": "Orders",
-         "Activity": "Activity", "Settings": "Settings"}
+         "Activity": "Activity", "Settings": "Settings", "History": "History"}
 DEMO_TICKERS = ["AAPL", "MSFT", "NVDA", "META", "RR", "LLOY", "VUSA", "SAP"]
 SHOTS = Path(os.environ.get("PAPISHARES_SCREENSHOTS", "/tmp"))
 

@@ -3,8 +3,6 @@ incremental walks, a crash resumed without duplicates, and the rate limit never 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from papishares.broker.t212_history import normalise_next

@@ -20,7 +20,7 @@ from tests.fakes.t212_server import FakeTrading212
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "Home.py")
 PAGES = ["Home.py", "pages/1_Positions.py", "pages/2_Risk.py", "pages/3_Charts.py", "pages/4_Orders.py",
-         "pages/5_Activity.py", "pages/6_Settings.py"]
+         "pages/5_Activity.py", "pages/6_Settings.py", "pages/8_History.py"]
 OWN_VARIABLES = ("T212_", "PAPISHARES_", "TELEGRAM_", "ENTRIES_")
 OTHER_VARIABLES = ("DB_PATH", "RISK_PERCENTAGE", "TOTAL_RISK_PERCENTAGE")
 
