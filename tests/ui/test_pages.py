@@ -9,7 +9,7 @@ from tests.ui.conftest import PAGES, messages, open_page, page_text
 
 TITLES = {"Home.py": "Papishares", "pages/1_Positions.py": "Positions", "pages/2_Risk.py": "Risk",
           "pages/3_Charts.py": "Charts", "pages/4_Orders.py": "Orders", "pages/5_Activity.py": "Activity",
-          "pages/6_Settings.py": "Settings"}
+          "pages/6_Settings.py": "Settings", "pages/8_History.py": "History"}
 
 
 @pytest.mark.parametrize("page", PAGES)
