@@ -41,23 +41,26 @@ def order_item(order_id: int, ticker: str, side: str, quantity: float, price: fl
                order_type: str = "MARKET") -> dict[str, Any]:
     """One `{order, fill}` history item; the fill's walletImpact in GBP (netValue = qty x price x fx)."""
     signed = quantity if side == "BUY" else -quantity
-    return {
+    item: dict[str, Any] = {
         "order": {"id": order_id, "ticker": ticker, "side": side, "type": order_type, "status": "FILLED",
                   "quantity": signed, "filledQuantity": quantity, "currency": currency, "strategy": "QUANTITY",
                   "createdAt": iso_ms(at_ms - 1000), "initiatedFrom": "API",
-                  "instrument": {"ticker": ticker, "currency": currency, "name": ticker, "isin": None}},
+                  "instrument": {"ticker": ticker, "currency": currency, "name": ticker}},
         "fill": {"id": order_id * 10, "filledAt": iso_ms(at_ms), "price": price, "quantity": signed,
                  "type": "TRADE", "tradingMethod": "TOTV",
                  "walletImpact": {"currency": "GBP", "fxRate": fx, "netValue": round(quantity * price * fx, 2),
-                                  "realisedProfitLoss": realised, "taxes": []}},
+                                  "taxes": []}},
     }
+    if realised is not None:  # absent rather than null: the spec allows no null here
+        item["fill"]["walletImpact"]["realisedProfitLoss"] = realised
+    return item
 
 
 def dividend_item(ref: str, ticker: str, amount: float, at_ms: int, quantity: float = 10.0) -> dict[str, Any]:
     return {"reference": ref, "ticker": ticker, "amount": amount, "amountInEuro": round(amount * 1.17, 2),
             "currency": "GBP", "tickerCurrency": "USD", "grossAmountPerShare": round(amount / quantity, 4),
             "paidOn": iso_ms(at_ms), "quantity": quantity, "type": "ORDINARY",
-            "instrument": {"ticker": ticker, "currency": "USD", "name": ticker, "isin": None}}
+            "instrument": {"ticker": ticker, "currency": "USD", "name": ticker}}
 
 
 def transaction_item(ref: str, kind: str, amount: float, at_ms: int) -> dict[str, Any]:
@@ -137,7 +140,6 @@ class HistoryBook:
             return 400, {"type": "/api-errors/bad-request", "title": "Bad filtering arguments",
                          "detail": "limit must be between 1 and 50", "status": 400}
         items = sorted(getattr(self, kind), key=lambda i: -_time_ms(kind, i))
-        page_no = int(params.get("_page", 1))
         if kind == "transactions":
             if ("cursor" in params) != ("time" in params):
                 return 400, {"type": "/api-errors/bad-request", "title": "cursor and time go together",
@@ -152,6 +154,7 @@ class HistoryBook:
             start = next((n for n, i in enumerate(items) if _time_ms(kind, i) < cursor), len(items))
         else:
             start = 0
+        page_no = start // limit + 1  # which page this cursor asks for (bugs are set by page number)
         if page_no > 1 and self.not_found_on_page is not None and page_no >= self.not_found_on_page \
                 and self.not_found_times > 0:
             self.not_found_times -= 1
@@ -169,8 +172,7 @@ class HistoryBook:
             nxt = f"limit={limit}&cursor={last['reference']}&time={last['dateTime']}"
         else:
             nxt = f"limit={limit}&cursor={_time_ms(kind, last)}"
-        return 200, {"items": chunk, "nextPagePath": self._next_path(fake, kind, f"{nxt}&_page={page_no + 1}",
-                                                                     page_no)}
+        return 200, {"items": chunk, "nextPagePath": self._next_path(fake, kind, nxt, page_no)}
 
     # -- exports --------------------------------------------------------------------------------
     def request_report(self, body: Any) -> tuple[int, Any]:
@@ -185,11 +187,19 @@ class HistoryBook:
         for r in self.reports.values():
             r.polls += 1
             ready = r.polls > self.polls_until_ready
-            out.append({"reportId": r.report_id, "status": "Finished" if ready else "Queued",
-                        "timeFrom": r.body.get("timeFrom"), "timeTo": r.body.get("timeTo"),
-                        "dataIncluded": r.body.get("dataIncluded"),
-                        "downloadLink": f"{fake.url}/__reports/{r.report_id}.csv" if ready else None})
+            report = {"reportId": r.report_id, "status": "Finished" if ready else "Queued",
+                      "timeFrom": r.body.get("timeFrom"), "timeTo": r.body.get("timeTo"),
+                      "dataIncluded": r.body.get("dataIncluded")}
+            if ready:  # the link appears once the report is Finished
+                report["downloadLink"] = f"{fake.url}/__reports/{r.report_id}.csv"
+            out.append(report)
         return out
+
+
+def null_end(body: Any) -> bool:
+    """The last page's `nextPagePath: null`: real (and the spec's own text says so), though its
+    schema allows no null: the server marks such answers with the documented "nulls" deviation."""
+    return isinstance(body, dict) and "nextPagePath" in body and body["nextPagePath"] is None
 
 
 def history_of(fake: Any) -> HistoryBook:
