@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from papishares.ui import data, figures, page, tables
+from papishares.ui import brokerstops, data, figures, page, tables
 
 ctx = page.start("Papishares", ":material/monitoring:")
 snap, settings = ctx.snapshot, ctx.settings
@@ -20,10 +20,12 @@ if snap.total_risk_pct > snap.total_risk_threshold_pct:
              "(TOTAL_RISK_PERCENTAGE).")
 
 below, near, no_stop = tables.stop_counts(snap)
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 c1.metric("At or below stop", below)
 c2.metric(f"Within {tables.NEAR_STOP_PCT:g}% of stop", near)
 c3.metric("Without any stop", no_stop)
+c4.metric("Protected without a worker", brokerstops.protected_without_worker(snap),
+          help="Stop orders at Trading 212 cover every share: they act while no worker runs")
 
 st.subheader("Worker")
 status, err = data.guarded("Reading the worker status", data.worker_status, settings)

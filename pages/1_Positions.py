@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from papishares.ui import page, tables
+from papishares.ui import brokerstops, page, tables
 
 ctx = page.start("Positions", ":material/table_view:")
 snap = ctx.snapshot
@@ -26,5 +26,7 @@ if rows:
     st.session_state["chart_ticker"] = snap.positions[rows[0]].ticker
     st.switch_page("pages/3_Charts.py")
 
+brokerstops.protection_note(snap, ctx.settings)
+brokerstops.position_switch(ctx.settings, snap)
 st.download_button("Download CSV", tables.positions_csv(snap), file_name="positions.csv", mime="text/csv",
                    icon=":material/download:")

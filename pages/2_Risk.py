@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from papishares.ui import figures, page, tables
+from papishares.ui import brokerstops, figures, page, tables
 
 ctx = page.start("Risk", ":material/shield:")
 snap = ctx.snapshot
@@ -27,6 +27,8 @@ if not no_stop.empty:
 st.plotly_chart(figures.risk_bars(frame, ccy), key="risk_bars")
 tables.dataframe(frame.style.apply(lambda r: ["background-color: rgba(214,39,40,0.18)" if r["No stop"] else ""]
                                    * len(r), axis=1), column_config=tables.risk_config(ccy))
+brokerstops.protection_note(snap)
+tables.dataframe(brokerstops.protection_frame(snap))
 
 by_inst, by_ccy = tables.concentration(snap)
 left, right = st.columns(2)

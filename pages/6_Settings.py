@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from papishares.ui import banners, data, entries_data, notify_settings, page, tables
+from papishares.ui import banners, brokerstops, data, entries_data, notify_settings, page, tables
 
 ctx = page.start("Settings", ":material/settings:", need_snapshot=False)
 settings, snap = ctx.settings, ctx.loaded.snapshot
@@ -30,6 +30,8 @@ if snap is not None:
     value, ccy = snap.account.total_value, snap.account.currency
     st.write(f"Risk budget per position: **{tables.price_text(what_if / 100 * value, ccy)}** "
              f"(now {tables.price_text(limits.risk_percentage / 100 * value, ccy)}).")
+
+brokerstops.settings_section(settings)
 
 st.subheader("Yahoo symbol overrides")
 st.caption("Market data is fetched by a Yahoo symbol built from the instrument's short name and its exchange "

@@ -22,17 +22,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from papishares import alerts, data_quality, units
-from papishares.errors import (
-    AuthError,
-    LiveOrdersForbidden,
-    OrderRejected,
-    PapisharesError,
-    RateLimited,
-)
+from papishares import alerts, data_quality, orderjournal, units
 from papishares.models import Order, PositionView, Snapshot
-from papishares.quantity import is_precision_error, retry_decimals, sell_quantity, stated_precision
-from papishares.quantity_store import learn_precision, learned_precisions
+from papishares.quantity import sell_quantity
+from papishares.quantity_store import learned_precisions
 from papishares.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +55,8 @@ class SellContext:
     dry_run: bool = False
     held: frozenset[str] = frozenset()
     unresolved: frozenset[str] = frozenset()  # tickers with an intent not yet reconciled
-    pending_sell: frozenset[str] = frozenset()  # tickers with a pending SELL order
+    pending_sell: frozenset[str] = frozenset()  # tickers with a pending SELL order of the user's
+    broker_stop: frozenset[str] = frozenset()  # tickers whose shares a managed stop covers (or just released)
     done: frozenset[str] = frozenset()  # breach keys already acted on
     unconfirmed: frozenset[str] = frozenset()  # prices no earlier worker cycle has confirmed
     precision: dict[str, int] = field(default_factory=dict)
@@ -82,8 +76,9 @@ class Decision:
         return self.action == "dry_run" or (self.action == "skip" and self.reason in SAFETY_SKIPS)
 
 
-def pending_sells(orders: tuple[Order, ...] | list[Order]) -> frozenset[str]:
-    return frozenset(o.ticker for o in orders if o.is_sell and o.is_pending)
+def pending_sells(orders: tuple[Order, ...] | list[Order], managed: frozenset[int] = frozenset()) -> frozenset[str]:
+    """Tickers with a pending SELL order of the user's (Papishares' managed stops are not theirs)."""
+    return frozenset(o.ticker for o in orders if o.is_sell and o.is_pending and o.id not in managed)
 
 
 def decide(p: PositionView, key: str, ctx: SellContext) -> Decision | None:
@@ -121,11 +116,15 @@ def checked(p: PositionView, key: str, ctx: SellContext, quantity: float, where:
     if p.price_suspect or p.ticker in ctx.unconfirmed:
         return skip("suspect_price", "the price moved more than 50% since the last one seen; "
                                      "waiting for the next cycle to confirm it")
-    if p.ticker in ctx.pending_sell:
-        return skip("pending_sell", "a sell order is already pending for it")
+    if p.ticker in ctx.broker_stop:
+        return skip("broker_stop", "a stop order kept at the broker covers its shares")
     if p.market_open is not True:
         return skip("market_closed", "its exchange is closed by the Trading 212 schedule"
                     if p.market_open is False else "its exchange's schedule is unknown")
+    # The user's own pending sells keep the shares they reserve; the rest (quantityAvailableForTrading)
+    # is still protected: a partial manual stop no longer blocks the whole position (issue 10).
+    if quantity <= 0 and p.ticker in ctx.pending_sell:
+        return skip("pending_sell", "sell orders already pending for it reserve every share")
     if quantity <= 0:
         return skip("nothing_available", "no shares are available for trading (pies or pending orders)")
     if ctx.environment == "t212-live" and not ctx.allow_live:
@@ -209,7 +208,8 @@ def unconfirmed_prices(store: Store, snapshot: Snapshot) -> frozenset[str]:
 
 
 def unresolved_intents(store: Store) -> list[dict[str, Any]]:
-    return store.query("SELECT * FROM sell_intents WHERE status IN ('intent', 'unknown') ORDER BY id")
+    """Market sells (auto-sell's, the user's /sell) whose outcome is not settled yet."""
+    return orderjournal.unresolved(store, orderjournal.MARKET_SELL)
 
 
 def done_keys(store: Store, keys: list[str]) -> frozenset[str]:
@@ -239,8 +239,12 @@ class AutoSeller:
     clock: Callable[[], float] = time.time
 
     # -- decisions ---------------------------------------------------------------------------------
+    @property
+    def journal(self) -> orderjournal.OrderJournal:
+        return orderjournal.OrderJournal(self.store, self.broker, lambda: self.lease_ok(), self.clock)
+
     def context(self, snapshot: Snapshot, fresh: bool, unconfirmed: frozenset[str] = frozenset(),
-                done: frozenset[str] = frozenset()) -> SellContext:
+                done: frozenset[str] = frozenset(), broker_stop: frozenset[str] = frozenset()) -> SellContext:
         """What every sale's checks read, from the store and this cycle's snapshot."""
         return SellContext(
             enabled=self.store.autosell_enabled,
@@ -249,16 +253,18 @@ class AutoSeller:
             allow_live=self.allow_live,
             dry_run=self.dry_run,
             held=frozenset(h["ticker"] for h in held_tickers(self.store)),
-            unresolved=frozenset(i["ticker"] for i in unresolved_intents(self.store)),
-            pending_sell=pending_sells(snapshot.orders),
+            unresolved=frozenset(i["ticker"] for i in orderjournal.unresolved(self.store)),  # any kind
+            pending_sell=pending_sells(snapshot.orders, orderjournal.managed_order_ids(self.store)),
+            broker_stop=broker_stop,
             done=done,
             precision=learned_precisions(self.store),
             unconfirmed=unconfirmed,
         )
 
     def run(self, snapshot: Snapshot, fresh: bool, breach_keys: dict[str, str],
-            unconfirmed: frozenset[str] = frozenset()) -> list[Decision]:
-        ctx = self.context(snapshot, fresh, unconfirmed, done=done_keys(self.store, list(breach_keys.values())))
+            unconfirmed: frozenset[str] = frozenset(), broker_stop: frozenset[str] = frozenset()) -> list[Decision]:
+        ctx = self.context(snapshot, fresh, unconfirmed, done=done_keys(self.store, list(breach_keys.values())),
+                           broker_stop=broker_stop)
         decisions = []
         for p in snapshot.positions:
             key = breach_keys.get(p.ticker)
@@ -291,107 +297,43 @@ class AutoSeller:
             self.emit(alerts.autosell_event(kind, p, d.message, currency))
 
     # -- execution ---------------------------------------------------------------------------------
-    def _record_intent(self, p: PositionView, d: Decision, require_flag: bool = True) -> bool:
-        """Insert the intent under the breach key, only while holding the lease. False: not ours to send.
-
-        `require_flag=False` for the user's own /sell: it needs no auto-sell flag, all else holds."""
-        now = self.clock()
-        detail = {"position_quantity": p.quantity, "available": p.quantity_available,
-                  "environment": self.environment}
-        with self.store.transaction() as conn:
-            if not self.lease_ok():
-                return False
+    def execute(self, p: PositionView, d: Decision, currency: str, require_flag: bool = True,
+                origin: str = "auto-sell") -> str:
+        """Send the one sell for this decision through the order journal (`d.key` is its identity: a
+        breach, or a user's /sell). `require_flag=False` for the user's own /sell: it needs no auto-sell
+        flag, all else holds. Returns the intent's final status for this cycle."""
+        def guard(conn: Any) -> bool:
             # The user may have switched auto-sell off since this cycle began (an earlier sale of the
             # cycle can take the whole HTTP timeout): the flag is read again under the write lock.
             flag = conn.execute("SELECT value FROM kv WHERE key = 'autosell'").fetchone()
-            if require_flag and (flag is None or flag[0] != "on"):
-                return False
-            if conn.execute("SELECT 1 FROM held_tickers WHERE ticker = ?", (p.ticker,)).fetchone():
-                return False
-            if conn.execute("SELECT 1 FROM sell_intents WHERE ticker = ? AND status IN ('intent', 'unknown')",
-                            (p.ticker,)).fetchone():
-                return False
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO sell_intents (key, ticker, quantity, price, stop, status, created_at, "
-                "updated_at, detail) VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?)",
-                (d.key, p.ticker, d.quantity, p.current_price, p.stop_loss_price, now, now, json.dumps(detail)))
-            return cur.rowcount == 1
+            return not require_flag or (flag is not None and flag[0] == "on")
 
-    def _set_status(self, key: str, status: str, order_id: int | None = None, note: str | None = None,
-                    quantity: float | None = None) -> None:
-        rows = self.store.query("SELECT detail FROM sell_intents WHERE key = ?", (key,))
-        detail = json.loads(rows[0]["detail"] or "{}") if rows else {}
-        if note:
-            detail["note"] = note
-        self.store.execute(
-            "UPDATE sell_intents SET status = ?, broker_order_id = coalesce(?, broker_order_id), "
-            "quantity = coalesce(?, quantity), updated_at = ?, detail = ? WHERE key = ?",
-            (status, order_id, quantity, self.clock(), json.dumps(detail), key))
-
-    def execute(self, p: PositionView, d: Decision, currency: str, require_flag: bool = True) -> str:
-        """Send the one sell for this breach. Returns the intent's final status for this cycle."""
-        if not self._record_intent(p, d, require_flag):
-            log.info("auto-sell for %s not sent: breach %s already handled, auto-sell switched off or lease not held",
+        detail = {"position_quantity": p.quantity, "available": p.quantity_available,
+                  "environment": self.environment}
+        journal = self.journal
+        if not journal.record(d.key, orderjournal.MARKET_SELL, p.ticker, d.quantity, origin=origin,
+                              price=p.current_price, stop=p.stop_loss_price, detail=detail, guard=guard):
+            log.info("sell of %s not sent: %s already handled, auto-sell switched off or lease not held",
                      p.ticker, d.key)
             return "not_ours"
-        quantity = d.quantity
-        retried = False
-        while True:
-            log.warning("auto-sell: sending market sell of %g %s (breach %s)", quantity, p.ticker, d.key)
-            try:
-                order = self.broker.place_market_order(p.ticker, -quantity, extended_hours=False)
-            except OrderRejected as err:
-                texts = (*err.texts, err.detail or "")
-                if is_precision_error(err.error_type, *texts):
-                    # The number may sit in detail, code, clarification or message; both readings
-                    # of it (allowed / sent) are handled by `retry_decimals`.
-                    stated = stated_precision(*texts)
-                    decimals = retry_decimals(quantity, stated)
-                    if stated is not None:  # a number was given: the next sells of it start there
-                        learn_precision(self.store, p.ticker, decimals)
-                    smaller = sell_quantity(quantity, decimals)
-                    if not retried and 0 < smaller < quantity:
-                        self.store.journal("autosell", p.ticker, "retry",
-                                           f"Broker refused the precision of {quantity:g}: retrying once with "
-                                           f"{smaller:g} ({decimals} decimals)",
-                                           {"breach": d.key, "first": quantity, "second": smaller})
-                        # A rejection means nothing was placed: one retry, truncated, is safe.
-                        quantity, retried = smaller, True
-                        self._set_status(d.key, "intent", quantity=quantity, note="precision retry")
-                        continue
-                return self._finish(p, d, "rejected", f"Sell of {quantity:g} rejected by the broker: {err}",
-                                    currency, quantity=quantity)
-            except RateLimited as err:
-                # Refused before sending (or a 429): nothing was placed, the breach may try again.
-                self.store.execute("DELETE FROM sell_intents WHERE key = ? AND status = 'intent'", (d.key,))
-                self.store.journal("autosell", p.ticker, "deferred", f"Sell not sent yet: {err}", {"breach": d.key})
-                return "deferred"
-            except (LiveOrdersForbidden, AuthError) as err:
-                return self._finish(p, d, "rejected", f"Sell of {quantity:g} not sent: {err}", currency,
-                                    quantity=quantity)
-            except Exception as err:  # noqa: BLE001 - timeout, 5xx, anything: the outcome is unknown
-                note = str(err) if isinstance(err, PapisharesError) else type(err).__name__
-                self._set_status(d.key, "unknown", note=note[:300], quantity=quantity)
-                self.store.journal("autosell", p.ticker, "unknown",
-                                   f"Sell of {quantity:g} sent but its outcome is unknown ({note}); "
-                                   "checking pending orders and positions before anything else",
-                                   {"breach": d.key})
-                log.warning("auto-sell outcome unknown for %s: %s", p.ticker, note)
-                return "unknown"
-            status = "filled" if order.status.upper() == "FILLED" else "placed"
-            return self._finish(p, d, status, f"Sold {quantity:g} at market (order {order.id}, {order.status}).",
-                                currency, order_id=order.id, quantity=quantity)
-
-    def _finish(self, p: PositionView, d: Decision, status: str, message: str, currency: str,
-                order_id: int | None = None, quantity: float | None = None) -> str:
-        self._set_status(d.key, status, order_id=order_id, note=message, quantity=quantity)
-        action = "sold" if status in ("placed", "filled") else "rejected"
-        self.store.journal("autosell", p.ticker, action, message,
-                           {"breach": d.key, "order_id": order_id, "price": p.current_price,
-                            "stop": p.stop_loss_price, "quantity": quantity})
-        kind = "autosell_placed" if action == "sold" else "autosell_rejected"
-        self.emit(alerts.autosell_event(kind, p, message, currency))
-        return status
+        out = journal.sell_market(d.key, p.ticker, d.quantity)
+        if out.status == "deferred":
+            self.store.journal("autosell", p.ticker, "deferred", out.message, {"breach": d.key})
+        elif out.status == "unknown":
+            self.store.journal("autosell", p.ticker, "unknown",
+                               f"{out.message}; checking pending orders and positions before anything else",
+                               {"breach": d.key})
+        else:
+            order_id = out.order.id if out.order else None
+            message = (f"Sold {out.quantity:g} at market (order {order_id}, {out.order.status})."
+                       if out.order is not None else out.message)
+            action = "sold" if out.status in ("placed", "filled") else "rejected"
+            self.store.journal("autosell", p.ticker, action, message,
+                               {"breach": d.key, "order_id": order_id, "price": p.current_price,
+                                "stop": p.stop_loss_price, "quantity": out.quantity})
+            kind = "autosell_placed" if action == "sold" else "autosell_rejected"
+            self.emit(alerts.autosell_event(kind, p, message, currency))
+        return out.status
 
     # -- reconciliation -----------------------------------------------------------------------------
     def reconcile(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> list[tuple[str, str]]:
@@ -403,7 +345,8 @@ class AutoSeller:
         out: list[tuple[str, str]] = []
         if snapshot.stale:
             return out
-        sells = {o.ticker: o for o in snapshot.orders if o.is_sell and o.is_pending}
+        managed = orderjournal.managed_order_ids(self.store)  # our stops are pending sells, not this sale
+        sells = {o.ticker: o for o in snapshot.orders if o.is_sell and o.is_pending and o.id not in managed}
         for intent in unresolved_intents(self.store):
             ticker = intent["ticker"]
             since = float(intent["updated_at"] or intent["created_at"])
@@ -423,7 +366,7 @@ class AutoSeller:
                 self._hold(intent, snapshot)
                 out.append((ticker, "held"))
                 continue
-            self._set_status(intent["key"], status, order_id=order_id, note=note)
+            self.journal.set_status(intent["key"], status, order_id=order_id, note=note)
             self.store.journal("autosell", ticker, "reconciled", f"Earlier sell request for {ticker}: {note}",
                                {"breach": intent["key"], "status": status})
             if view is not None:
@@ -442,7 +385,7 @@ class AutoSeller:
         with self.store.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO held_tickers (ticker, reason, since) VALUES (?, ?, ?)",
                          (ticker, reason, self.clock()))
-        self._set_status(intent["key"], "held", note=reason)
+        self.journal.set_status(intent["key"], "held", note=reason)
         message = (f"Outcome unknown: {reason}. Auto-sell leaves {ticker} to you: check Trading 212, then "
                    f"re-arm with `papishares autosell rearm {ticker}` or the dashboard's Activity page.")
         self.store.journal("autosell", ticker, "held", message, {"breach": intent["key"]})

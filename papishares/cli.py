@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     rearm = auto_sub.add_parser("rearm", help="hand a held position back to auto-sell")
     rearm.add_argument("ticker")
 
+    stops = sub.add_parser("brokerstops", help="the stops kept at Trading 212")
+    stops_sub = stops.add_subparsers(dest="action", required=True)
+    stops_sub.add_parser("status", help="the setting and the positions left out")
+    for word, what in (("on", "take a position back in"), ("off", "leave a position out (its stop is cancelled)")):
+        stops_sub.add_parser(word, help=what).add_argument("ticker")
+
     sub.add_parser("health", help="worker status as JSON; exit 0 when its heartbeat is fresh")
 
     entries = sub.add_parser("entries", help="Turtle entry candidates")
@@ -102,6 +108,22 @@ def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_FAIL
 
 
+def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares import stopkeeper
+
+    store = Store(settings.db_path)
+    if args.action == "status":
+        print("\n".join(stopkeeper.status_lines(store, settings.broker_stops)))
+    elif args.action == "off":
+        stopkeeper.exclude(store, args.ticker, "switched off by the user")
+        print(f"{args.ticker} left out of the stops kept at the broker (its stop is cancelled by the worker)")
+    elif stopkeeper.include(store, args.ticker):
+        print(f"{args.ticker} taken back into the stops kept at the broker")
+    else:
+        print(f"{args.ticker} was not left out")
+    return EXIT_OK
+
+
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.worker import health_status
 
@@ -131,6 +153,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "worker": cmd_worker,
     "autosell": cmd_autosell,
     "health": cmd_health,
+    "brokerstops": cmd_brokerstops,
     "entries": cmd_entries,
     "demo": cmd_demo,
     "history": history_cli.run,

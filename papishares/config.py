@@ -92,6 +92,9 @@ class Settings:
     history_interval: float = 1800.0  # s between the worker's history syncs (0: off)
     account_type: str = "invest"  # invest | isa: ISA gains are tax-free (no capital gains computed)
     benchmark: str = "VUSA.L"  # the History page's benchmark (a market-data symbol)
+    broker_stops: bool = False  # PAPISHARES_BROKER_STOPS (the dashboard may override it in the database)
+    broker_stop_min_move: float = 0.5  # % of the managed order's stop price
+    broker_stop_interval: float = 60.0  # s between two moves of one position's managed stop
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -325,4 +328,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
                                  "a number of seconds (0 turns the worker's history sync off)"),
         account_type=_choice(env, "PAPISHARES_ACCOUNT_TYPE", "invest", ("invest", "isa")),
         benchmark=env.get("PAPISHARES_BENCHMARK", "").strip() or "VUSA.L",
+        broker_stops=_bool(env, "PAPISHARES_BROKER_STOPS", False),
+        broker_stop_min_move=_number(env, "PAPISHARES_BROKER_STOP_MIN_MOVE", 0.5, -1e-9, 100,
+                                     "a percentage from 0 to 100"),
+        broker_stop_interval=_number(env, "PAPISHARES_BROKER_STOP_INTERVAL", 60.0, -1e-9, 86400,
+                                     "a number of seconds from 0 to 86400"),
     )

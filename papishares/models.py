@@ -213,6 +213,11 @@ class PositionView:
     data_note: str | None = None  # the broker sent unusable data for it (which fields)
     units_note: str | None = None  # its price is ~100x from its average or last price (pence/pounds)
     market_data_note: str | None = None  # why it has no market data (no symbol, no bars)
+    # stops kept at the broker (issue 10): the managed order, and what acts at the stop
+    broker_stop_price: float | None = None
+    broker_stop_quantity: float = 0.0
+    protection: str = "none"  # manual | broker | partial | worker | alert | none
+    acting_stop: float | None = None  # the stop that acts first as the price falls
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

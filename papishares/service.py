@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from papishares import data_quality, indicators, risk, units
+from papishares import brokerstops, data_quality, indicators, risk, stopkeeper, units
 from papishares.broker import Broker, make_broker
 from papishares.broker.t212_parse import problems_of
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.errors import AuthError, BrokerError
 from papishares.history.recorder import record_snapshot
+from papishares.lease import read_lease
 from papishares.market import MarketData, make_market_data
 from papishares.market import schedule as market_schedule
 from papishares.market.symbols import SymbolChoice, SymbolMapper
@@ -214,7 +215,11 @@ class Service:
         moment = datetime.fromtimestamp(now, UTC)
         drop_last = self._incomplete_last_bars(positions, symbol_of, bars, ctx, moment)
         summary = indicators.summarise(bars, drop_last) if bars.symbols else pd.DataFrame()
-        manual = risk.manual_stops(orders)
+        # Papishares' managed stops are not the user's: manual stops count only the other orders.
+        managed = stopkeeper.live_managed(stopkeeper.managed_rows(self.store), orders)
+        managed_ids = {m.order_id for m in managed.values()}
+        manual = risk.manual_stops([o for o in orders if o.id not in managed_ids])
+        worker_acts = self._worker_acts(now)
         fetched_at = self.broker.data_time("positions") or now  # when the broker gave these prices
         notes: list[str] = []
         seen_notes: set[str] = set()
@@ -288,6 +293,9 @@ class Service:
             prev = records[p.ticker].prev_price
             suspect = p.data_note is None and units.moved_too_far(prev, p.current_price)
             inst = ctx.instruments.get(p.ticker)
+            kept = managed.get(p.ticker)
+            b_price, b_qty = (kept.stop_price, kept.quantity) if kept else (None, 0.0)
+            calc = None if stop is None else round(stop, 6)
             views.append(
                 PositionView(
                     ticker=p.ticker,
@@ -329,6 +337,10 @@ class Service:
                                                     f"{(order_marks or {})[p.ticker]}") if n) or None,
                     units_note=unit_notes.get(p.ticker),
                     market_data_note=scale_note,
+                    broker_stop_price=b_price,
+                    broker_stop_quantity=b_qty,
+                    protection=brokerstops.protection(p.quantity, m_qty, b_qty, calc, worker_acts),
+                    acting_stop=brokerstops.acting_stop(m_price, b_price, calc, worker_acts),
                 )
             )
         return views, notes
@@ -380,6 +392,14 @@ class Service:
             drop[symbol] = not market_schedule.last_bar_completed(last_date, ctx.instrument(p), ctx.exchanges,
                                                                   moment)
         return drop
+
+    def _worker_acts(self, now: float) -> bool:
+        """Auto-sell is on and the acting worker's heartbeat is fresh (INTERFACE.md `protection: worker`)."""
+        if not self.store.autosell_enabled:
+            return False
+        holder = read_lease(self.store)
+        return holder is not None and (holder.expires_at or 0) > now and \
+            now - (holder.heartbeat_at or 0) <= self.settings.heartbeat_max_age
 
     @staticmethod
     def _market_open(inst: Instrument, exchanges: list[Exchange], moment: datetime) -> bool | None:

@@ -89,8 +89,19 @@ MIGRATIONS: list[str] = [
     # 3 -> 4: real accounts (issue 9): learned quantity precision, per-item data notes
     """
     """,
-    # 4 -> 5: the order journal and managed stops at the broker (issue 10)
+    # 4 -> 5: the order journal and managed stops at the broker (issue 10). Every order request
+    # (market sell, stop placement, stop cancel) is one `sell_intents` row of its `kind`;
+    # `managed_stops` holds the one SELL STOP Papishares keeps per position; exclusions are
+    # positions the user (or a cancel outside Papishares) left out.
     """
+    ALTER TABLE sell_intents ADD COLUMN kind TEXT NOT NULL DEFAULT 'market_sell';
+    ALTER TABLE sell_intents ADD COLUMN origin TEXT NOT NULL DEFAULT 'auto-sell';
+    ALTER TABLE sell_intents ADD COLUMN stop_price REAL;
+    CREATE INDEX sell_intents_ticker_status ON sell_intents (ticker, status);
+    CREATE TABLE managed_stops (
+        ticker TEXT PRIMARY KEY, order_id INTEGER NOT NULL, stop_price REAL NOT NULL, quantity REAL NOT NULL,
+        position_quantity REAL, placed_at REAL NOT NULL, moved_at REAL);
+    CREATE TABLE broker_stop_exclusions (ticker TEXT PRIMARY KEY, reason TEXT, since REAL);
     """,
     # 5 -> 6: history: orders, dividends, transactions, trades, daily values (issue 11)
     """

@@ -6,7 +6,8 @@ Each cycle (every `settings.worker_positions_interval`, 5 s by default):
      serves cached answers inside each endpoint's period), prices, high-water marks and stops
      recorded; market bars from the bar cache;
   3. reconcile sell requests whose outcome is unproven, BEFORE anything else acts;
-  4. count breaches, raise alerts from (previous, current) snapshot, run auto-sell;
+  4. count breaches, raise alerts from (previous, current) snapshot, keep the stops at the broker
+     (papishares.stopkeeper), run auto-sell for what they do not cover;
   5. deliver the Telegram outbox.
 Exchange schedules and instruments are refreshed at start and every few hours.
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from papishares import alerts, autosell, commands
+from papishares import alerts, autosell, commands, stopkeeper
 from papishares.config import Settings
 from papishares.errors import AuthError, PapisharesError
 from papishares.history.schedule import HistorySchedule
@@ -76,6 +77,12 @@ class Worker:
             environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
             unknown_grace=max(2 * self.interval, 10.0) if unknown_grace is None else unknown_grace, clock=clock)
         self.history = HistorySchedule(self.store, self.broker, settings.history_interval, clock=clock)
+        self.keeper = stopkeeper.StopKeeper(
+            store=self.store, broker=self.broker, emit=self.notifier.emit, lease_ok=self.lease.holds,
+            environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
+            default_on=settings.broker_stops, min_move_pct=settings.broker_stop_min_move,
+            interval=settings.broker_stop_interval, cycle_seconds=self.interval,
+            unknown_grace=self.seller.unknown_grace, clock=clock)
         self.previous: Snapshot | None = None
         self.cycles = 0
         self.last_note: str | None = None
@@ -113,7 +120,10 @@ class Worker:
         unconfirmed = autosell.unconfirmed_prices(self.store, snapshot) if fresh else frozenset()
         plan = alerts.evaluate(self.previous, snapshot, self.notifier.keys(), self.store.autosell_enabled)
         report.alerts = self.notifier.apply(plan)
-        report.decisions = self.seller.run(snapshot, fresh, breach_keys, unconfirmed)
+        # The stops kept at the broker before auto-sell: auto-sell is the fallback for shares no
+        # managed stop covers (papishares.stopkeeper).
+        covered = self.keeper.run(snapshot, fresh, self._data_since, unconfirmed)
+        report.decisions = self.seller.run(snapshot, fresh, breach_keys, unconfirmed, covered)
         report.decisions += commands.execute_requested_sells(self.store, self.seller, snapshot, fresh, unconfirmed,
                                                              self.clock())
         if not snapshot.stale:
@@ -140,7 +150,7 @@ class Worker:
         self._pruned_at = now
         cutoff = now - KEEP_DAYS * 86400
         self.store.execute("DELETE FROM alert_keys WHERE created_at < ? AND (key LIKE 'macd:%' OR "
-                           "key LIKE 'autosell:%')", (cutoff,))
+                           "key LIKE 'autosell:%' OR key LIKE 'brokerstop:%')", (cutoff,))
         self.store.execute("DELETE FROM outbox WHERE status != 'pending' AND created_at < ?", (cutoff,))
 
     def _info(self, report: CycleReport | None = None) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def test_sells_the_available_quantity_rounded_down() -> None:
     ({"held": frozenset({TSLA})}, "held", False),  # the "outcome unknown" alert already said it
     ({"unresolved": frozenset({TSLA})}, "reconciling", False),
     ({"fresh": False}, "stale", False),
-    ({"pending_sell": frozenset({TSLA})}, "pending_sell", False),
+    ({"broker_stop": frozenset({TSLA})}, "broker_stop", False),
     ({"environment": "t212-live"}, "live_forbidden", True),
     ({"dry_run": True}, "dry_run", True),
 ])
@@ -73,6 +73,8 @@ def test_position_level_skips() -> None:
     assert decide(position(current_price=200.0, market_open=False), "k", ctx()).reason == "market_closed"
     assert decide(position(current_price=200.0, market_open=None), "k", ctx()).reason == "market_closed"
     assert decide(position(current_price=200.0, quantity_available=0.0), "k", ctx()).reason == "nothing_available"
+    covered = ctx(pending_sell=frozenset({TSLA}))
+    assert decide(position(current_price=200.0, quantity_available=0.0), "k", covered).reason == "pending_sell"
     live_ok = decide(position(current_price=200.0), "k", ctx(environment="t212-live", allow_live=True))
     assert live_ok is not None and live_ok.action == "sell"
 
@@ -196,11 +198,21 @@ def test_no_sell_while_the_market_is_closed_by_schedule(t212_server: FakeTrading
         r.close()
 
 
-def test_no_sell_while_a_sell_order_is_pending(rig: Rig) -> None:
+def test_a_partial_manual_stop_leaves_the_rest_to_auto_sell(rig: Rig) -> None:
+    """Issue 10 changed this: a user's pending sell keeps the shares it reserves, and only those;
+    the remaining shares (quantityAvailableForTrading) are still sold at the breach."""
     rig.server.add_order(TSLA, "STOP", -1, stop_price=150.0)
     breach(rig)
     rig.cycle()
-    assert rig.server.sells() == []
+    assert [s["body"]["quantity"] for s in rig.server.sells() if s["path"].endswith("market")] == [-2]
+    assert any(o["ticker"] == TSLA and o["quantity"] == -1 for o in rig.server.orders.values())
+
+
+def test_no_sell_while_the_users_sell_orders_reserve_every_share(rig: Rig) -> None:
+    rig.server.add_order(TSLA, "STOP", -3, stop_price=150.0)
+    breach(rig)
+    rig.cycle()
+    assert [s for s in rig.server.sells() if s["path"].endswith("market")] == []
     assert json.loads(rig.journal("skipped")[0]["data"])["reason"] == "pending_sell"
 
 

@@ -141,3 +141,13 @@ def test_bad_telegram_and_sign_in_values_name_the_variable(name: str, value: str
     with pytest.raises(ConfigError) as err:
         load_settings({name: value}, dotenv_path=None)
     assert str(err.value).startswith(f"configuration error: {name} must be") and "\n" not in str(err.value)
+def test_broker_stop_settings() -> None:
+    s = load_settings({}, dotenv_path=None)
+    assert (s.broker_stops, s.broker_stop_min_move, s.broker_stop_interval) == (False, 0.5, 60.0)
+    s = load_settings({"PAPISHARES_BROKER_STOPS": "on", "PAPISHARES_BROKER_STOP_MIN_MOVE": "0",
+                       "PAPISHARES_BROKER_STOP_INTERVAL": "0"}, dotenv_path=None)
+    assert (s.broker_stops, s.broker_stop_min_move, s.broker_stop_interval) == (True, 0.0, 0.0)
+    for name, bad in (("PAPISHARES_BROKER_STOPS", "maybe"), ("PAPISHARES_BROKER_STOP_MIN_MOVE", "-1"),
+                      ("PAPISHARES_BROKER_STOP_INTERVAL", "soon")):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({name: bad}, dotenv_path=None)

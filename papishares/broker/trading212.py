@@ -233,6 +233,10 @@ class Trading212Client:
         payload = {"ticker": ticker, "quantity": quantity, "stopPrice": stop_price, "timeValidity": time_validity}
         return self._send_order("/equity/orders/stop", payload, f"stop order for {ticker}")
 
+    def order_slot_in(self, method: str, path: str) -> float:
+        """Seconds until the shared rate budget allows one more request to this order endpoint (0: now)."""
+        return max(0.0, self.budget.next_free(endpoint_key(method, path)) - self.clock())
+
     def cancel_order(self, order_id: int) -> None:
         self._guard_live("cancel an order")
         path = f"/equity/orders/{int(order_id)}"

@@ -77,6 +77,9 @@ def money_format(currency: str) -> str:
 
 
 # Markers are plain text with shapes every font has (no emoji), coloured by `styled_positions`.
+# What acts at the stop (PositionView.protection): the first two hold while no worker runs.
+PROTECTION_WORDS = {"manual": "your stop orders", "broker": "stop at the broker", "partial": "stop orders: part",
+                    "worker": "worker's auto-sell", "alert": "alert only", "none": "nothing"}
 BELOW, NEAR, OK, NO_STOP = "● BELOW STOP", "● NEAR STOP", "● OK", "○ NO STOP"
 GREEN_TEXT, RED_TEXT, AMBER_TEXT = "color: #1a7f37", "color: #cf222e", "color: #bc4c00"
 CELL_STYLES = {BELOW: "background-color: #ffd7d5; color: #a40e26; font-weight: 600",
@@ -84,12 +87,21 @@ CELL_STYLES = {BELOW: "background-color: #ffd7d5; color: #a40e26; font-weight: 6
                NO_STOP: "background-color: #eaeef2; color: #57606a"}
 
 
+def to_stop_pct(p: PositionView) -> float | None:
+    """How far the price is above the stop that will act first (a managed stop at the broker, the
+    user's, or the calculated one while the worker acts), else above the effective stop."""
+    if p.acting_stop is None or not p.current_price:
+        return p.distance_to_stop_pct
+    return round((p.current_price - p.acting_stop) / p.current_price * 100, 4)
+
+
 def stop_status(p: PositionView) -> str:
-    if p.effective_stop is None:
+    if p.effective_stop is None and p.acting_stop is None:
         return NO_STOP
-    if p.stop_breached or (p.distance_to_stop_pct is not None and p.distance_to_stop_pct <= 0):
+    distance = to_stop_pct(p)
+    if p.stop_breached or (distance is not None and distance <= 0):
         return BELOW
-    if p.distance_to_stop_pct is not None and p.distance_to_stop_pct <= NEAR_STOP_PCT:
+    if distance is not None and distance <= NEAR_STOP_PCT:
         return NEAR
     return OK
 
@@ -138,13 +150,15 @@ def positions_frame(snapshot: Snapshot) -> pd.DataFrame:
             "Max price": price_text(p.max_price, p.currency),
             "Stop": price_text(p.stop_loss_price, p.currency),
             "Stop %": p.stop_loss_percentage,
-            "To stop %": p.distance_to_stop_pct,
+            "To stop %": to_stop_pct(p),
             "Status": stop_status(p),
             "SMA 17": price_text(p.sma_17, p.currency),
             "vs SMA 17": sma_marker(p),
             "MACD": macd_marker(p),
             "Manual stop": price_text(p.manual_stop_loss_price, p.currency),
             "Manual covers %": _covered_pct(p),
+            "Protection": PROTECTION_WORDS.get(p.protection, p.protection),
+            "Broker stop": price_text(p.broker_stop_price, p.currency),
             "Value": p.market_value,
             "Risk": p.risk,
             "Risk (quote)": quote_amount(p.risk, p.fx, p.currency),
@@ -156,9 +170,9 @@ def positions_frame(snapshot: Snapshot) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=POSITION_COLUMNS)
 
 
-POSITION_COLUMNS = ["Ticker", "Status", "Price", "Stop", "To stop %", "P&L %", "vs SMA 17", "MACD", "Manual stop",
-                    "Manual covers %", "Value", "Risk", "Risk (quote)", "Qty", "Avg price", "Max price", "Stop %",
-                    "SMA 17", "Market", "Name", "Currency", "T212 ticker", "Data"]
+POSITION_COLUMNS = ["Ticker", "Status", "Price", "Stop", "To stop %", "Protection", "Broker stop", "P&L %",
+                    "vs SMA 17", "MACD", "Manual stop", "Manual covers %", "Value", "Risk", "Risk (quote)", "Qty",
+                    "Avg price", "Max price", "Stop %", "SMA 17", "Market", "Name", "Currency", "T212 ticker", "Data"]
 
 
 def _marker_style(text: object) -> str:
@@ -193,7 +207,10 @@ def positions_config(account_currency: str) -> dict[str, object]:
         "To stop %": cc.ProgressColumn(format="%.1f%%", min_value=0, max_value=25,
                                        help="How far the price is above its effective stop "
                                             "(the manual stop where present)"),
-        "Manual stop": cc.TextColumn(help="Highest pending STOP/STOP_LIMIT sell order"),
+        "Manual stop": cc.TextColumn(help="Highest pending STOP/STOP_LIMIT sell order of yours"),
+        "Protection": cc.TextColumn(help="What acts at the stop: stop orders at the broker (yours or the one "
+                                         "Papishares keeps) act while no worker runs; auto-sell only while it runs"),
+        "Broker stop": cc.TextColumn(help="The SELL STOP Papishares keeps at Trading 212 (PAPISHARES_BROKER_STOPS)"),
         "Manual covers %": cc.ProgressColumn(format="%.0f%%", min_value=0, max_value=100,
                                              help="Share of the position the manual stop orders cover"),
         "Value": cc.NumberColumn(f"Value ({account_currency})", format=money),

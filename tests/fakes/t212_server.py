@@ -12,7 +12,8 @@ exceeds a limit. Faults are queued per method and path and used once each (or `t
 
 Other processes drive it through the admin API (no auth, not rate limited):
     GET  /__admin/state                   counters, violations, order posts, account, positions, orders
-    POST /__admin/price       {"ticker", "price"}
+    POST /__admin/price       {"ticker", "price"}     (pending sell stops the price reaches fill)
+    POST /__admin/refuse_stops {"error_type"}          (stop orders refused; null: accepted again)
     POST /__admin/fault       {"method", "path", "kind", ...}    (see `Fault`)
     POST /__admin/market      {"schedule_id", "open"}
     POST /__admin/position    {"ticker", "quantity", "average_price", "current_price"}
@@ -198,6 +199,8 @@ class FakeTrading212:
             self.orders: dict[int, dict[str, Any]] = {}  # pending only
             self.next_order_id = 1000
             self.order_posts: list[dict[str, Any]] = []
+            self.triggered: list[dict[str, Any]] = []  # resting orders filled by a price crossing them
+            self.refuse_stop_orders: str | None = None  # an error type: stop orders not available here
             self.faults: dict[str, deque[Fault]] = {}
             self.nulls: dict[str, tuple[str, ...]] = {}  # ticker -> position fields served null ("real")
             self.reset_counters()
@@ -253,6 +256,7 @@ class FakeTrading212:
     def set_price(self, ticker: str, price: float) -> None:
         with self.lock:
             self.positions[ticker].current_price = float(price)
+            self.trigger_resting(ticker)
 
     def set_market_open(self, schedule_id: int, is_open: bool) -> None:
         """Open or close every exchange schedule with this id; opening fills queued market orders."""
@@ -265,6 +269,8 @@ class FakeTrading212:
                     if order["type"] == "MARKET" and self._schedule_open(order["ticker"]):
                         self._fill(order)
                         del self.orders[order["id"]]
+                for ticker in list(self.positions):
+                    self.trigger_resting(ticker)
 
     def add_order(self, ticker: str, type: str, quantity: float, stop_price: float | None = None,
                   limit_price: float | None = None, status: str = "NEW") -> int:
@@ -411,7 +417,7 @@ class FakeTrading212:
                 "violations_total": self.violations_total, "requests_total": len(self.requests),
                 "order_posts": self.order_posts, "account": self.summary_json(),
                 "positions": [self.position_json(p) for p in self.positions.values()],
-                "orders": list(self.orders.values()),
+                "orders": list(self.orders.values()), "triggered": self.triggered,
                 "market_open": {str(sid): op for ex in self.exchanges for sid, op in ex["schedules"].items()},
             }
 
@@ -454,6 +460,8 @@ class FakeTrading212:
     def _place(self, kind: str, body: Any) -> tuple[int, Any]:
         if not isinstance(body, dict):
             return 400, self._error("validation-failed", "Body must be a JSON object", 400)
+        if kind in ("stop", "stop_limit") and self.refuse_stop_orders:
+            return 400, self._error(self.refuse_stop_orders, "This order type is not available for this account", 400)
         ticker, qty = body.get("ticker"), body.get("quantity")
         if ticker not in self.instruments:
             return 404, self._error("entity-not-found", f"Instrument {ticker} not found", 404)
@@ -478,6 +486,29 @@ class FakeTrading212:
         else:
             self.orders[order["id"]] = order  # closed market: queued until the next open
         return 200, order
+
+    # -- resting orders that trigger (issue 10: stops kept at the broker) ---------------------------
+    def trigger_resting(self, ticker: str) -> list[int]:
+        """Fill, as market sells at the current price, the pending SELL STOP / STOP_LIMIT orders whose
+        stop the price has reached (at or below it), while the instrument's market is open. Returns the ids."""
+        with self.lock:
+            pos = self.positions.get(ticker)
+            if pos is None or not self._schedule_open(ticker):
+                return []
+            hit = [o for o in self.orders.values() if o["ticker"] == ticker and o["quantity"] < 0
+                   and o["type"] in ("STOP", "STOP_LIMIT") and o.get("stopPrice") is not None
+                   and pos.current_price <= float(o["stopPrice"])]
+            done = []
+            for order in sorted(hit, key=lambda o: -float(o["stopPrice"])):
+                if ticker not in self.positions:
+                    break
+                del self.orders[order["id"]]
+                self._fill(order)
+                self.triggered.append({"at": time.time(), "id": order["id"], "ticker": ticker,
+                                       "stop_price": order["stopPrice"], "quantity": order["quantity"],
+                                       "price": order.get("filledPrice")})
+                done.append(int(order["id"]))
+            return done
 
     def _error(self, error_type: str, detail: str, status: int, style: str | None = None) -> dict[str, Any]:
         return error_body(style or self.error_style, error_type, detail, status)
@@ -690,6 +721,8 @@ class FakeTrading212:
                 return _json_reply(405, {"error": "use POST"})
             if action == "price":
                 self.set_price(data["ticker"], float(data["price"]))
+            elif action == "refuse_stops":
+                self.refuse_stop_orders = data.get("error_type") or None
             elif action == "fault":
                 params = {k: v for k, v in data.items() if k not in ("method", "path", "kind")}
                 self.inject(data["method"], data["path"], data["kind"], **params)

@@ -165,3 +165,29 @@ def test_cli_runs_in_the_foreground(tmp_path: object) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_resting_sell_stop_reserves_shares_and_fills_when_the_price_reaches_it(t212_server: FakeTrading212,
+                                                                                  http: httpx.Client) -> None:
+    body = {"ticker": "TSLA_US_EQ", "quantity": -2, "stopPrice": 200.0, "timeValidity": "GOOD_TILL_CANCEL"}
+    placed = http.post("/api/v0/equity/orders/stop", json=body)
+    assert placed.status_code == 200 and placed.json()["status"] == "NEW"
+    assert t212_server.available("TSLA_US_EQ") == 1  # 3 held, 2 reserved by the stop
+    http.post("/__admin/price", json={"ticker": "TSLA_US_EQ", "price": 200.5})
+    assert placed.json()["id"] in t212_server.orders  # not reached yet
+    t212_server.set_market_open(51, False)
+    http.post("/__admin/price", json={"ticker": "TSLA_US_EQ", "price": 199.0})
+    assert placed.json()["id"] in t212_server.orders  # reached, but the market is closed
+    t212_server.set_market_open(51, True)  # the open triggers it
+    assert placed.json()["id"] not in t212_server.orders
+    assert t212_server.positions["TSLA_US_EQ"].quantity == 1
+    assert [t["id"] for t in t212_server.triggered] == [placed.json()["id"]]
+
+
+def test_stop_orders_can_be_refused_like_an_account_without_them(t212_server: FakeTrading212,
+                                                                  http: httpx.Client) -> None:
+    http.post("/__admin/refuse_stops", json={"error_type": "order-type-not-supported"})
+    body = {"ticker": "TSLA_US_EQ", "quantity": -1, "stopPrice": 200.0, "timeValidity": "GOOD_TILL_CANCEL"}
+    refused = http.post("/api/v0/equity/orders/stop", json=body)
+    assert refused.status_code == 400 and refused.json()["type"].endswith("order-type-not-supported")
+    assert http.post("/api/v0/equity/orders/market", json={"ticker": "TSLA_US_EQ", "quantity": -1}).status_code == 200
