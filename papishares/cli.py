@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     entries.add_argument("--json", action="store_true", help="print them as one JSON object (the default)")
     entries.add_argument("--fractional", action="store_true", help="size in fractional shares")
 
+    run = sub.add_parser("run", help="the dashboard and the worker together (make run); Ctrl-C stops both")
+    run.add_argument("--port", type=int, default=None, help="the dashboard's port (Streamlit's default 8501)")
+    run.add_argument("--address", default=None, help="the dashboard's address (Streamlit's default)")
+
     demo = sub.add_parser("demo", help="the built-in demo broker")
     demo_sub = demo.add_subparsers(dest="action", required=True)
     demo_sub.add_parser("reset", help="start the demo account afresh")
@@ -123,6 +127,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.supervisor import run
+
+    return run(settings, port=args.port, address=args.address)
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "snapshot": cmd_snapshot,
     "worker": cmd_worker,
@@ -130,6 +140,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "health": cmd_health,
     "entries": cmd_entries,
     "demo": cmd_demo,
+    "run": cmd_run,
 }
 
 
