@@ -24,7 +24,7 @@ from typing import Any
 
 from papishares import units
 from papishares.config import Settings
-from papishares.errors import AuthError, BrokerError, MissingScope, PapisharesError
+from papishares.errors import AuthError, BrokerError, MissingScope, PapisharesError, RateLimited
 from papishares.market import schedule as market_schedule
 from papishares.models import Snapshot
 from papishares.numbers import age_words
@@ -267,6 +267,8 @@ def _history_scope(broker: Any, scope: str, path: str, params: dict[str, str]) -
         found = probe(path, params)
     except MissingScope as err:
         return Check(name, False, str(err), SCOPE_FIX.format(scope=scope))
+    except RateLimited:  # another process (the worker's history sync) spent this minute's budget
+        return skip(name, f"the rate budget for GET {path} is spent just now; run the doctor again in a minute")
     except BrokerError as err:
         return Check(name, False, f"GET {path} failed: {err}", "try again in a minute")
     if not found:

@@ -147,3 +147,17 @@ def test_configuration_errors_exit_2_in_text_and_json(t212_server: FakeTrading21
     assert out.returncode == 2
     report = json.loads(out.stdout)
     assert report["ok"] is False and report["checks"][0]["name"] == "configuration"
+
+
+def test_a_spent_history_budget_is_not_a_failure(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    """Another process (the worker's history sync) used this minute's 6 requests: reported, exit 0."""
+    from papishares.broker.ratebudget import RateBudget
+    from papishares.store import Store
+
+    budget = RateBudget(Store(tmp_path / "p.db"))
+    while not hasattr(budget.try_reserve("GET /equity/history/orders", in_flight=0.0), "until"):
+        pass
+    out = doctor(t212_server, tmp_path)
+    assert out.returncode == 0, out.stdout
+    assert lines(out)["scope history:orders"].startswith("skip") and "again in a minute" in out.stdout
+    assert t212_server.counts["GET /equity/history/orders"] == 0
