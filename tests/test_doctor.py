@@ -161,3 +161,21 @@ def test_a_spent_history_budget_is_not_a_failure(t212_server: FakeTrading212, tm
     assert out.returncode == 0, out.stdout
     assert lines(out)["scope history:orders"].startswith("skip") and "again in a minute" in out.stdout
     assert t212_server.counts["GET /equity/history/orders"] == 0
+
+
+def test_rate_limit_headers_stricter_than_ours_fail_and_ours_pass() -> None:
+    from types import SimpleNamespace
+
+    from papishares.doctor import check_rate_headers
+
+    def service(headers: dict[str, dict[str, str]]) -> SimpleNamespace:
+        return SimpleNamespace(environment="t212-demo", broker=SimpleNamespace(rate_headers=headers))
+
+    same = {"GET /equity/positions": {"x-ratelimit-limit": "1", "x-ratelimit-period": "1"}}
+    assert check_rate_headers(service(same)).status == "pass"
+    stricter = {"GET /equity/positions": {"x-ratelimit-limit": "1", "x-ratelimit-period": "2"}}
+    failed = check_rate_headers(service(stricter))
+    assert failed.ok is False and "allows 1 per 2 s, Papishares assumes 1 per 1 s" in failed.detail
+    looser = {"GET /equity/history/orders": {"x-ratelimit-limit": "50", "x-ratelimit-period": "60"}}
+    assert check_rate_headers(service(looser)).ok is True  # the agent guide's 50/min: we stay at 6
+    assert check_rate_headers(service({})).status == "info"
