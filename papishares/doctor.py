@@ -315,7 +315,11 @@ def check_market_data(settings: Settings, probe: Probe) -> Check:
         return info(name, "off (PAPISHARES_MARKET_DATA=none): no MACD/SMA; stops and alerts work without it.")
     if not snap.positions:
         return info(name, "no open positions to map.")
-    no_symbol = [p.ticker for p in snap.positions if not p.yahoo_symbol]
+    def why(p: Any) -> str:  # the service's own sentence, when it gave one
+        note = getattr(p, "market_data_note", None)
+        return f" ({note})" if note else ""
+
+    no_symbol = [p.ticker + why(p) for p in snap.positions if not p.yahoo_symbol]
     no_bars = [f"{p.ticker} ({p.yahoo_symbol})" for p in snap.positions if p.yahoo_symbol and not p.last_bar_date]
     if no_symbol or no_bars:
         parts = []
@@ -338,6 +342,9 @@ def check_units(service: Any, probe: Probe) -> Check:
         return skip(name, "no snapshot")
     bad = []
     for p in snap.positions:
+        if getattr(p, "units_note", None):  # the service's rule (average and last recorded price)
+            bad.append(f"{p.ticker}: {p.units_note}")
+            continue
         if units.units_mismatch(p.current_price, p.average_price):
             bad.append(f"{p.ticker}: " + units.units_note(p.current_price, p.average_price, "average price",
                                                           p.currency))
@@ -363,6 +370,22 @@ def _last_close(service: Any, ticker: str, snap: Snapshot) -> float | None:
         return None
     closes = bars["Close"].dropna()
     return float(closes.iloc[-1]) if not closes.empty else None
+
+
+def check_data_quality(probe: Probe) -> Check:
+    """Items of the broker's answers that were unusable: each costs its own item, and is named."""
+    name = "broker data"
+    snap = probe.snapshot
+    if snap is None:
+        return skip(name, "no snapshot")
+    marked = [f"{p.ticker}: {p.data_note}" for p in snap.positions if getattr(p, "data_note", None)]
+    notes = [n for n in getattr(snap, "data_notes", ()) or () if not any(n in m for m in marked)]
+    if marked:
+        return Check(name, False, "never sold on until Trading 212 sends usable data: " + "; ".join(marked) + ".",
+                     "check these positions in the Trading 212 app; nothing to change here")
+    if notes:
+        return info(name, "items skipped from the broker's answers: " + "; ".join(notes) + ".")
+    return Check(name, True, "every position, order and instrument in the broker's answers was usable.")
 
 
 def check_schedules(service: Any, probe: Probe) -> Check:
@@ -479,6 +502,7 @@ def run_checks(settings: Settings, service: Any = None, *, send_test: bool = Fal
     add(_guarded("rate-limit headers", lambda: check_rate_headers(service)),
         _guarded("market data", lambda: check_market_data(settings, probe)),
         _guarded("price units", lambda: check_units(service, probe)),
+        _guarded("broker data", lambda: check_data_quality(probe)),
         _guarded("exchange schedules", lambda: check_schedules(service, probe)),
         _guarded("telegram", lambda: check_telegram(settings, store, send_test)),
         _guarded("worker", lambda: check_worker(settings, store)))

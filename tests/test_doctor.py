@@ -179,3 +179,15 @@ def test_rate_limit_headers_stricter_than_ours_fail_and_ours_pass() -> None:
     looser = {"GET /equity/history/orders": {"x-ratelimit-limit": "50", "x-ratelimit-period": "60"}}
     assert check_rate_headers(service(looser)).ok is True  # the agent guide's 50/min: we stay at 6
     assert check_rate_headers(service({})).status == "info"
+
+
+def test_a_position_the_broker_sent_unusable_is_named(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    body = [t212_server.position_json(p) for p in t212_server.positions.values()]
+    body[0]["currentPrice"] = None
+    t212_server.inject("GET", "/equity/positions", "json", status=200, body=body, times=5)
+    out = doctor(t212_server, tmp_path)
+    assert out.returncode == 1, out.stdout
+    line = lines(out)["broker data"]
+    assert line.startswith("FAIL") and body[0]["instrument"]["ticker"] in line
+    assert lines(out)["authentication"].startswith("ok")
+    no_orders(t212_server)
