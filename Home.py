@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from papishares.ui import brokerstops, data, figures, page, tables
+from papishares.ui import brokerstops, data, figures, page, setup_check, tables
 
 ctx = page.start("Papishares", ":material/monitoring:")
 snap, settings = ctx.snapshot, ctx.settings
@@ -40,6 +40,7 @@ elif status.heartbeat_age is None:
 else:
     w1.error(f"Not running - last heartbeat {data.age_words(status.heartbeat_age)} ago")
 w2.metric("Auto-sell", "ON" if autosell else "off")
+setup_check.panel(settings)
 
 st.subheader("Latest alerts and auto-sell decisions")
 tables.show_journal(*data.guarded("Reading the journal", data.journal, settings, 10), empty="Nothing yet.")

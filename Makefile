@@ -1,4 +1,4 @@
-# Two commands do all set-up on a fresh machine:  `make run` (dashboard) and `make test` (tests).
+# Two commands do all set-up on a fresh machine:  `make run` (dashboard + worker) and `make test` (tests).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -14,7 +14,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/streamlit run Home.py
+	$(PY) -m papishares run
 
 worker: $(STAMP)
 	$(PY) -m papishares worker

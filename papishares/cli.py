@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     entries.add_argument("--fractional", action="store_true", help="size in fractional shares")
 
     history_cli.add_parser(sub)
+    doctor = sub.add_parser("doctor", help="read-only checks of the account and set-up (never sends an order)")
+    doctor.add_argument("--json", action="store_true", help="one JSON object {checks, ok}")
+    doctor.add_argument("--telegram", action="store_true", help="also send a Telegram test message")
+
+    run = sub.add_parser("run", help="the dashboard and the worker together (make run); Ctrl-C stops both")
+    run.add_argument("--port", type=int, default=None, help="the dashboard's port (Streamlit's default 8501)")
+    run.add_argument("--address", default=None, help="the dashboard's address (Streamlit's default)")
 
     demo = sub.add_parser("demo", help="the built-in demo broker")
     demo_sub = demo.add_subparsers(dest="action", required=True)
@@ -148,6 +155,37 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares import doctor
+
+    def line(check: doctor.Check) -> None:  # one line per check as it completes
+        print(check.line(), flush=True)
+
+    report = doctor.run_checks(settings, send_test=args.telegram, progress=None if args.json else line)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(report.text().splitlines()[-1])
+    return report.exit_code
+
+
+def _doctor_config_error(argv: argparse.Namespace, err: ConfigError) -> int:
+    from papishares import doctor
+
+    report = doctor.config_failure(str(err))
+    if argv.json:
+        _print_json(report.to_json())
+    else:
+        print(report.text())
+    return report.exit_code
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.supervisor import run
+
+    return run(settings, port=args.port, address=args.address)
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "snapshot": cmd_snapshot,
     "worker": cmd_worker,
@@ -157,6 +195,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "entries": cmd_entries,
     "demo": cmd_demo,
     "history": history_cli.run,
+    "run": cmd_run,
+    "doctor": cmd_doctor,
 }
 
 
@@ -165,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as err:
+        if args.command == "doctor":  # the doctor reports it as its first check (and in JSON)
+            return _doctor_config_error(args, err)
         print(f"papishares: {err}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings)

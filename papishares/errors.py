@@ -15,6 +15,14 @@ class AuthError(BrokerError):
     """401/403: the key is wrong, for the other environment, or lacks a scope. Not retried."""
 
 
+class MissingScope(AuthError):
+    """403: the key is valid but lacks the permission (scope) an endpoint needs."""
+
+    def __init__(self, message: str, scope: str) -> None:
+        super().__init__(message)
+        self.scope = scope
+
+
 class BrokerUnavailable(BrokerError):
     """Connection failure, timeout or 5xx after the bounded retries."""
 

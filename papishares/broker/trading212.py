@@ -31,6 +31,7 @@ from papishares.errors import (
     BrokerUnavailable,
     LiveOrdersForbidden,
     MalformedResponse,
+    MissingScope,
     OrderOutcomeUnknown,
     OrderRejected,
     RateLimited,
@@ -132,6 +133,7 @@ class Trading212Client:
         self.budget = RateBudget(store, clock=clock, sleep=sleep)
         self._data_time: dict[str, float] = {}
         self._auth = _T212Auth(settings.t212_api_key, settings.t212_secret_key)
+        self.rate_headers: dict[str, dict[str, str]] = {}  # endpoint -> the last x-ratelimit-* seen (doctor)
         self._http = httpx.Client(
             base_url=settings.t212_api_base.rstrip("/") + "/",
             timeout=self._timeout,
@@ -169,6 +171,12 @@ class Trading212Client:
 
     def order(self, order_id: int) -> Order | None:
         return self._get(f"/equity/orders/{int(order_id)}", parse.parse_order, not_found_none=True)
+
+    def probe(self, path: str, params: dict[str, str] | None = None) -> bool:
+        """A budgeted GET whose answer is only looked at (doctor's scope checks): True on 200,
+        False on 404; MissingScope/AuthError/BrokerError otherwise. GET only: it can never order."""
+        return self._get(path, lambda data, key: True, params=params, not_found_none=True,
+                         use_cache=False, patience=0.0) is True
 
     def data_time(self, kind: str) -> float | None:
         if kind not in self._data_time and kind in ("instruments", "exchanges"):
@@ -419,8 +427,9 @@ class Trading212Client:
             raise AuthError(AUTH_401)
         if resp.status_code == 403:
             scope = SCOPES.get(key, "a required")
-            raise AuthError(f"Trading 212 refused {key} (403): the API key lacks the '{scope}' permission; "
-                            "enable it for the key in Trading 212 (Settings > API) or use a key that has it")
+            raise MissingScope(f"Trading 212 refused {key} (403): the API key lacks the '{scope}' permission; "
+                               "enable it for the key in Trading 212 (Settings > API) or use a key that has it",
+                               scope)
 
     def _request(self, slot: Reservation, method: str, path: str, *, params: dict[str, str] | None = None,
                  json_body: dict[str, Any] | None = None) -> httpx.Response:
@@ -443,6 +452,9 @@ class Trading212Client:
             raise _NoAnswer(f"connection failed: {type(exc).__name__}", reached_server=True) from None
         self.budget.complete(slot)
         self.budget.note_response(key, resp.status_code, resp.headers)
+        seen = {k.lower(): v for k, v in resp.headers.items() if k.lower().startswith("x-ratelimit-")}
+        if seen:
+            self.rate_headers[key] = seen
         return resp
 
     # -- metadata tables ---------------------------------------------------------------------------

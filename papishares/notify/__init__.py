@@ -27,7 +27,7 @@ class Notifier:
     def __init__(self, settings: Settings, store: Store, telegram: TelegramClient | None = None) -> None:
         self.settings = settings
         self.store = store
-        self.telegram = telegram if telegram is not None else TelegramClient.from_settings(settings)
+        self.telegram = telegram if telegram is not None else TelegramClient.from_settings(settings, store)
 
     def close(self) -> None:
         if self.telegram is not None:
@@ -74,7 +74,7 @@ class Notifier:
 
 def send_test_alert(settings: Settings, store: Store) -> str:
     """The dashboard's "send test alert" button: send now (not through the outbox), one line back."""
-    client = TelegramClient.from_settings(settings)
+    client = TelegramClient.from_settings(settings, store)
     if client is None:
         return "Telegram is not configured: set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID."
     try:
@@ -83,6 +83,6 @@ def send_test_alert(settings: Settings, store: Store) -> str:
         client.close()
     if result.ok:
         store.journal("alert", None, "test", "Test alert sent to Telegram")
-        return f"Test alert sent to chat {settings.telegram_chat_id}."
+        return f"Test alert sent to chat {client.chat_id}."
     store.journal("alert", None, "test_failed", f"Test alert failed: {result.error}")
     return f"Test alert not delivered: {result.error}."

@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from papishares.notify.telegram import TelegramResult
+from papishares.notify.split import split_html
+from papishares.notify.telegram import MAX_TEXT, TelegramResult
 from papishares.store import Store
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_BACKOFF = 300.0
+PARTS_KEY = "outbox.parts_sent.{}"  # parts of a long message already delivered, per outbox row
 MAX_PER_FLUSH = 20  # Telegram allows ~1 message/s per chat: a long backlog drains over a few cycles
 
 Sender = Callable[..., TelegramResult]  # send(text) or send(text, silent=True)
@@ -52,6 +54,22 @@ def _backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** max(0, attempts - 1))
 
 
+def _send_parts(store: Store, row_id: int, text: str, send: Sender, silent: bool = False) -> TelegramResult:
+    """Send a message as its parts (one part unless over Telegram's limit), in order, each once:
+    the parts already accepted are counted in `kv`, so a retry resumes after them."""
+    parts = split_html(text, MAX_TEXT)
+    key = PARTS_KEY.format(row_id)
+    done = int(store.get(key) or 0) if len(parts) > 1 else 0
+    result = TelegramResult(True)
+    for index in range(done, len(parts)):
+        result = send(parts[index], silent=True) if silent else send(parts[index])
+        if not result.ok:
+            break
+        if len(parts) > 1:
+            store.set(key, str(index + 1))
+    return result
+
+
 def flush(store: Store, send: Sender, channel: str = CHANNEL, now: Callable[[], float] = time.time,
           limit: int = MAX_PER_FLUSH) -> FlushResult:
     """Deliver pending messages oldest first; stop at the first one Telegram does not take yet."""
@@ -68,17 +86,19 @@ def flush(store: Store, send: Sender, channel: str = CHANNEL, now: Callable[[], 
         row = rows[0]
         if row["next_attempt_at"] and row["next_attempt_at"] > now():
             break  # the head waits for its retry time; so does everything behind it
-        result = send(row["text"], silent=True) if row.get("silent") else send(row["text"])
+        result = _send_parts(store, row["id"], row["text"], send, bool(row.get("silent")))
         attempts = int(row["attempts"] or 0) + 1
         if result.ok:
             store.execute("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL "
                           "WHERE id = ?", (attempts, now(), row["id"]))
+            store.execute("DELETE FROM kv WHERE key = ?", (PARTS_KEY.format(row["id"]),))
             sent += 1
             continue
         error = result.error
         if result.permanent:
             store.execute("UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ?",
                           (attempts, result.error, row["id"]))
+            store.execute("DELETE FROM kv WHERE key = ?", (PARTS_KEY.format(row["id"]),))
             log.warning("alert %s dropped: %s", row["id"], result.error)
             failed += 1
             continue

@@ -250,6 +250,19 @@ def reset_demo(settings: Settings) -> str:
     return "Demo account reset."
 
 
+def telegram_notice(settings: Settings) -> str | None:
+    """The sentence asking to update TELEGRAM_CHAT_ID after a supergroup upgrade, else None."""
+    if not settings.telegram_enabled:
+        return None
+    from papishares.notify.migration import notice
+
+    try:
+        return notice(service(settings).store, settings.telegram_chat_id)
+    except Exception:  # a banner must never break a page
+        log.warning("telegram notice unavailable", exc_info=True)
+        return None
+
+
 @dataclass(frozen=True)
 class WorkerStatus:
     healthy: bool

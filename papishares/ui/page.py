@@ -41,6 +41,7 @@ def start(title: str, icon: str, *, need_snapshot: bool = True) -> PageContext:
     sidebar.render(settings, loaded)
     st.title(f"{icon} {title}")
     banners.show(loaded)
+    banners.problem(data.telegram_notice(settings))  # a Telegram group upgraded: update TELEGRAM_CHAT_ID
     if need_snapshot and loaded.snapshot is None:
         banners.no_data(loaded)
         st.stop()

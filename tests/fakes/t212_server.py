@@ -82,6 +82,9 @@ SCOPES = {
     "GET /equity/orders/{id}": "orders:read",
     "GET /equity/metadata/instruments": "metadata",
     "GET /equity/metadata/exchanges": "metadata",
+    "GET /equity/history/orders": "history:orders",
+    "GET /equity/history/dividends": "history:dividends",
+    "GET /equity/history/transactions": "history:transactions",
 }
 RATE_LIMITS.update(t212_history.HISTORY_LIMITS)
 FX_TO_GBP = {"GBP": 1.0, "GBX": 0.01, "USD": 0.79, "EUR": 0.85, "CHF": 0.9, "CAD": 0.58}

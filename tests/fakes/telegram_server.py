@@ -11,6 +11,11 @@ The bot side (issue 12): `getUpdates` long polling (offset confirms, timeout wai
         tg.user_says("/status", chat_id=77, user_id=9)  # a message in a chat
         tg.press(data, message_id, chat_id=77)          # a press on an inline button
         ... tg.answers (callback answers), tg.edits, tg.photos, tg.wait_updates_drained()
+
+Real-world behaviour (issue 9): `tg.migrate_chat("-4242", "-1004242")` makes the old group answer
+400 with `parameters.migrate_to_chat_id` (sendMessage and getChat), as an upgraded supergroup does;
+a text over 4096 characters after entity parsing is refused ("message is too long"); `getMe` and
+`getChat` answer read-only.
 """
 
 from __future__ import annotations
@@ -50,6 +55,28 @@ class _EntityCheck(HTMLParser):
             self.error = self.error or f"Unsupported entity \"{name}\""
 
 
+class _Visible(HTMLParser):
+    """The text Telegram counts against its limit: tags removed, entities decoded."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+
+
+def visible_length(text: str) -> int:
+    """Length after entity parsing, in UTF-16 code units (how Telegram counts)."""
+    parser = _Visible()
+    parser.feed(text)
+    parser.close()
+    return len("".join(parser.chunks).encode("utf-16-le")) // 2
+
+
+MAX_TEXT = 4096
+
+
 def html_error(text: str) -> str | None:
     """Why Telegram would refuse `text` with parse_mode HTML, or None."""
     # A bare '&' not starting an entity is refused by Telegram.
@@ -76,6 +103,8 @@ class TelegramServer:
         self.messages: list[dict[str, Any]] = []
         self.requests = 0
         self._faults: list[tuple[int, dict[str, Any]]] = []
+        self.migrated: dict[str, str] = {}  # old group chat id -> its supergroup's id
+        self.bot_username = "papishares_test_bot"
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -201,6 +230,19 @@ class TelegramServer:
         with self._lock:
             self._faults.extend((429, body) for _ in range(count))
 
+    def migrate_chat(self, old: str, new: str) -> None:
+        """The group `old` was upgraded to the supergroup `new` (ids as strings, like the config)."""
+        with self._lock:
+            self.migrated[str(old)] = str(new)
+
+    def _migrated_answer(self, chat_id: Any) -> tuple[int, dict[str, Any]] | None:
+        new = self.migrated.get(str(chat_id))
+        if new is None:
+            return None
+        return 400, {"ok": False, "error_code": 400,
+                     "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                     "parameters": {"migrate_to_chat_id": int(new)}}
+
     def texts(self) -> list[str]:
         with self._lock:
             return [m["text"] for m in self.messages]
@@ -260,6 +302,12 @@ class TelegramServer:
                     self._answer(*(fault or fake._bot_method(self.path[len(prefix):],
                                                              self.headers.get("Content-Type") or "", raw)))
                     return
+                if self.path in (f"/bot{fake.token}/getMe", f"/bot{fake.token}/getChat"):
+                    if fault is not None:
+                        self._answer(*fault)
+                    else:
+                        self._read_method(self.path.rsplit("/", 1)[1], raw)
+                    return
                 if self.path != f"/bot{fake.token}/sendMessage":
                     self._answer(404,
                                  {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -277,6 +325,13 @@ class TelegramServer:
                     self._answer(400, {"ok": False, "error_code": 400,
                                        "description": "Bad Request: message text is empty"})
                     return
+                moved = fake._migrated_answer(body.get("chat_id"))
+                if moved is not None:
+                    self._answer(*moved)
+                    return
+                if (visible_length(text) if body.get("parse_mode") == "HTML" else len(text)) > MAX_TEXT:
+                    self._answer(400, {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"})
+                    return
                 if body.get("parse_mode") == "HTML":
                     problem = html_error(text)
                     if problem:
@@ -287,5 +342,22 @@ class TelegramServer:
                     message_id = len(fake.messages)
                     fake._sent_by_id[message_id] = body
                 self._answer(200, {"ok": True, "result": {"message_id": message_id, "text": text}})
+
+            def _read_method(self, method: str, raw: bytes) -> None:
+                if method == "getMe":
+                    self._answer(200, {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "Papishares",
+                                                              "username": fake.bot_username}})
+                    return
+                try:
+                    chat_id = json.loads(raw or b"{}").get("chat_id")
+                except (ValueError, AttributeError):
+                    chat_id = None
+                moved = fake._migrated_answer(chat_id)
+                if moved is not None:
+                    self._answer(*moved)
+                elif not chat_id:
+                    self._answer(400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
+                else:
+                    self._answer(200, {"ok": True, "result": {"id": chat_id, "type": "group", "title": "Alerts"}})
 
         return Handler

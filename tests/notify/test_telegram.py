@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,3 +168,76 @@ def test_a_token_that_makes_an_invalid_url_fails_softly(tg: TelegramServer, tmp_
     finally:
         client.close()
     assert result.ok is False and "bad" not in (result.error or "") and "TELEGRAM" in (result.error or "")
+
+
+# -- issue 9: Telegram as it really behaves -------------------------------------------------------------
+def test_a_group_upgraded_to_a_supergroup_gets_its_alerts_and_the_user_is_told_once(tg: TelegramServer,
+                                                                                    tmp_path: Path) -> None:
+    from papishares.notify import migration
+
+    tg.migrate_chat("4242", "-1004242")
+    settings = settings_for(tg, tmp_path)
+    n = Notifier(settings, Store(settings.db_path))
+    n.emit(event(1))
+    assert n.flush().sent >= 1  # type: ignore[union-attr]
+    n.emit(event(2))
+    n.flush()
+    n.close()
+    assert [m["chat_id"] for m in tg.messages if m["text"].startswith("<b>alert")] == ["-1004242", "-1004242"]
+    # a new process (the dashboard, the CLI) on the same database goes straight to the new chat
+    store = Store(settings.db_path)
+    n2 = Notifier(settings, store)
+    before = tg.requests
+    n2.emit(event(3))
+    n2.flush()
+    n2.close()
+    assert tg.requests == before + 1 and tg.messages[-1]["chat_id"] == "-1004242"
+    told = [m for m in tg.messages if "supergroup" in m["text"]]
+    assert len(told) == 1 and "TELEGRAM_CHAT_ID=-1004242" in told[0]["text"] and told[0]["chat_id"] == "-1004242"
+    assert [e["action"] for e in store.journal_entries(kind="alert")].count("telegram_migrated") == 1
+    assert "TELEGRAM_CHAT_ID=-1004242" in (migration.notice(store, "4242") or "")
+    assert migration.notice(store, "-1004242") is None  # the user updated the variable: nothing to say
+    assert send_test_alert(settings, store) == "Test alert sent to chat -1004242."
+
+
+def test_a_long_message_arrives_in_order_each_part_once(tg: TelegramServer, notifier: Notifier) -> None:
+    lines = [f"<b>{i:04d}</b> S&amp;P line {'x' * 60}" for i in range(200)]  # ~15k visible characters
+    notifier.emit(AlertEvent("test", "\n".join(lines), None, "long"))
+    notifier.emit(event(9))
+    tg.fail_next(500)  # the first part fails once
+    assert notifier.flush().sent == 0  # type: ignore[union-attr]
+    notifier.store.execute("UPDATE outbox SET next_attempt_at = 0")
+    result = notifier.flush()
+    assert result is not None and result.sent == 2 and result.pending == 0
+    first = len(tg.texts())
+    assert tg.texts()[-1] == "<b>alert 9</b>"
+    notifier.store.execute("UPDATE outbox SET next_attempt_at = 0")
+    # now the 3rd part fails: parts 1 and 2 are not sent again on the retry
+    notifier.emit(AlertEvent("test", "\n".join(lines), None, "long2"))
+    tg.messages.clear()
+    calls = []
+
+    def flaky(text: str) -> object:
+        calls.append(text)
+        if len(calls) == 3:
+            tg.fail_next(500)
+        return notifier.telegram.send(text)  # type: ignore[union-attr]
+
+    outbox.flush(notifier.store, flaky)  # type: ignore[arg-type]
+    notifier.store.execute("UPDATE outbox SET next_attempt_at = 0")
+    outbox.flush(notifier.store, flaky)  # type: ignore[arg-type]
+    texts = tg.texts()
+    assert first >= 5 and len(calls) == len(texts) + 1  # one failed call; no part delivered twice
+    joined = "\n".join(t for t in texts if "line" in t)
+    assert [int(m) for m in re.findall(r"<b>(\d{4})</b>", joined)] == list(range(200))  # each line once, in order
+    from tests.fakes.telegram_server import visible_length
+
+    assert all(visible_length(t) <= 4096 for t in texts)
+
+
+def test_a_text_over_the_limit_is_refused_by_the_fake_as_by_telegram(tg: TelegramServer) -> None:
+    client = TelegramClient(tg.base, Secret(TOKEN), "4242", timeout=2.0)
+    raw = client._post("sendMessage", {"chat_id": "4242", "text": "y" * 4097, "parse_mode": "HTML"})
+    assert raw.ok is False and "too long" in (raw.error or "")
+    assert client.send("y" * 9000).ok and [len(t) for t in tg.texts()] == [4096, 4096, 808]
+    client.close()

@@ -6,6 +6,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from papishares.store import Store
 from papishares.ui import data, tables
 from tests.fakes.t212_server import FakeTrading212
@@ -50,3 +52,28 @@ def test_worker_status_and_latest_events(ui_env: Path) -> None:
     store.execute("UPDATE lease SET heartbeat_at = ?, expires_at = ?", (now - 600, now - 580))
     at.run()
     assert any("Not running" in e.value for e in at.error)
+
+
+def test_check_my_setup_runs_the_doctor_on_request(t212_env: FakeTrading212) -> None:
+    at = open_page()
+    assert not at.exception
+    at.button(key="setup_check_run").click().run()
+    assert not at.exception
+    shown = [s.value for s in at.success] + [e.value for e in at.error] + [i.value for i in at.info]
+    assert any(v.startswith("**authentication**") and "account in GBP" in v for v in shown), shown
+    assert any("orders:execute" in v and "not checked without an order" in v for v in shown)
+    assert t212_env.order_posts == [] and not [k for k in t212_env.counts if k.startswith(("POST", "DELETE"))]
+    history = t212_env.counts["GET /equity/history/orders"]
+    at.button(key="setup_check_run").click().run()  # again within a minute: the cached report
+    assert t212_env.counts["GET /equity/history/orders"] == history
+
+
+def test_a_telegram_supergroup_upgrade_shows_on_the_page(ui_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from papishares.notify import migration
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:ABC")
+    monkeypatch.setenv("TELEGRAM_CHAT_ID", "-4242")
+    monkeypatch.setenv("TELEGRAM_API_BASE", "http://127.0.0.1:9")
+    migration.record(Store(ui_env), "-4242", "-4242", "-1004242")
+    at = open_page()
+    assert any("TELEGRAM_CHAT_ID=-1004242" in e.value for e in at.error)
