@@ -346,7 +346,10 @@ class AutoSeller:
         if snapshot.stale:
             return out
         managed = orderjournal.managed_order_ids(self.store)  # our stops are pending sells, not this sale
-        sells = {o.ticker: o for o in snapshot.orders if o.is_sell and o.is_pending and o.id not in managed}
+        # Only a pending MARKET sell can be this sale (queued at the broker): the user's own resting
+        # stops and limits may sit beside it now that they no longer block the other shares.
+        sells = {o.ticker: o for o in snapshot.orders
+                 if o.is_sell and o.is_pending and o.id not in managed and o.type.upper() == "MARKET"}
         for intent in unresolved_intents(self.store):
             ticker = intent["ticker"]
             since = float(intent["updated_at"] or intent["created_at"])

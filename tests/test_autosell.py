@@ -322,6 +322,18 @@ def test_a_timeout_after_placing_is_reconciled_never_resent(t212_server: FakeTra
         r.close()
 
 
+def test_the_users_own_pending_stop_is_no_proof_that_an_unknown_sell_went_through(rig: Rig) -> None:
+    """Since a partial manual stop no longer blocks the sale of the other shares, the user's pending
+    STOP sits beside an unproven market sell: only a pending MARKET sell may prove it was placed."""
+    rig.server.add_order(TSLA, "STOP", -1, stop_price=150.0)
+    rig.server.inject("POST", "/equity/orders/market", "status", status=502)  # not placed, but who knows
+    breach(rig)
+    rig.cycle()
+    rig.cycle()
+    assert [i["status"] for i in rig.intents()] == ["held"]
+    assert [h["ticker"] for h in autosell.held_tickers(rig.store)] == [TSLA]
+
+
 def test_an_unproven_outcome_holds_the_position_until_rearmed(rig: Rig) -> None:
     rig.server.inject("POST", "/equity/orders/market", "status", status=502)  # not placed, but who knows
     breach(rig)

@@ -168,7 +168,7 @@ def test_sell_is_confirmed_sent_once_and_reported(bot: Bot) -> None:
     bot.cycle()
     assert [s["body"] for s in bot.server.sells()] == [{"ticker": TSLA, "quantity": -3, "extendedHours": False}]
     bot.poll()
-    assert bot.tg.edits[-1]["message_id"] == message_id and "Sold 3 at market" in bot.tg.edits[-1]["text"]
+    assert bot.tg.edits[-1]["message_id"] == message_id and "Market sell of 3 placed" in bot.tg.edits[-1]["text"]
     assert [i["key"] for i in bot.intents()] == [f"tgsell:{data[3:]}"]
     assert any("Your /sell placed" in t for t in bot.tg.texts())  # the alert says whose sale it was
 
@@ -222,9 +222,18 @@ def sold_by_phone(server: FakeTrading212, tg: TelegramServer, db: Path, **overri
 
 def test_sell_goes_through_the_same_checks_as_auto_sell(t212_server: FakeTrading212, tg: TelegramServer,
                                                        tmp_path: Path) -> None:
-    t212_server.add_order(TSLA, "LIMIT", -1, limit_price=400.0)  # a pending sell for the ticker
-    assert "a sell order is already pending" in sold_by_phone(t212_server, tg, tmp_path / "p.db")
-    assert t212_server.sells() == []
+    # Issue 10 changed the pending-sell rule for every sale alike: the user's own pending sells keep the
+    # shares they reserve, and only when they reserve every share is nothing sold.
+    order = t212_server.add_order(TSLA, "LIMIT", -3, limit_price=400.0)  # every TSLA share reserved
+    assert "reserve every share" in sold_by_phone(t212_server, tg, tmp_path / "p.db")
+    assert t212_server.sells() == [] and order in t212_server.orders
+
+
+def test_sell_leaves_shares_under_a_partial_pending_sell_to_it(t212_server: FakeTrading212, tg: TelegramServer,
+                                                               tmp_path: Path) -> None:
+    t212_server.add_order(TSLA, "LIMIT", -1, limit_price=400.0)  # one share of three reserved by the user
+    assert "Market sell of 2 placed" in sold_by_phone(t212_server, tg, tmp_path / "p.db")
+    assert [s["body"]["quantity"] for s in t212_server.sells()] == [-2]
 
 
 def test_no_sale_while_the_market_is_closed(t212_server: FakeTrading212, tg: TelegramServer, tmp_path: Path) -> None:
