@@ -166,7 +166,7 @@ def test_two_workers_started_together_sell_once(t212_server: FakeTrading212, tmp
     first, second = (a, b) if f":{a.pid}:" in holder else (b, a)
     first.send_signal(signal.SIGTERM)
     first.communicate(timeout=10)
-    wait_for(lambda: f":{second.pid}:" in query(db, "SELECT owner FROM lease")[0]["owner"], timeout=10)
+    wait_for(lambda: f":{second.pid}:" in query(db, "SELECT owner FROM lease")[0]["owner"], timeout=30)  # a stop mid-request leaves the lease to expire (20 s)
     time.sleep(2.5)
     assert market_posts(t212_server) == 1 and len(t212_server.sells()) == 1
     second.send_signal(signal.SIGTERM)
