@@ -106,6 +106,9 @@ def checked(p: PositionView, key: str, ctx: SellContext, quantity: float, where:
     def skip(reason: str, why: str) -> Decision:
         return Decision(p.ticker, "skip", reason, f"Not sold: {why} ({where}).", key=key)
 
+    doubt = data_quality.hold_reason(p)  # also for the user's /sell: never sold on bad or 100x data
+    if doubt is not None:
+        return skip("bad_data" if p.data_note else "units_mismatch", doubt)
     if p.ticker in ctx.held:
         return skip("held", "an earlier sale's outcome is unknown; re-arm it with "
                             f"`papishares autosell rearm {p.ticker}` or on the Activity page")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from papishares import autosell
-from papishares.autosell import SellContext, decide
+from papishares.autosell import SellContext, checked, decide
 from papishares.broker.trading212 import Trading212Client
 from papishares.market.none import NoMarketData
 from papishares.quantity_store import learned_precisions
@@ -290,6 +290,14 @@ def test_positions_in_doubt_are_always_skipped() -> None:
     assert above is not None and above.action == "skip"
     assert decide(position(current_price=200.0, data_note="x"), "k", ctx(done=frozenset({"k"}))) is None
     assert decide(position(current_price=999.0, data_note="x"), "k", ctx(enabled=False)) is None  # no noise
+
+
+def test_the_users_own_sale_is_never_sent_on_data_in_doubt() -> None:
+    """`checked` is what /sell passes too: a ~100x price or unusable data is a skip there as well."""
+    for p, reason in ((position(current_price=2.0, units_note="price 2 USD is 125x away"), "units_mismatch"),
+                      (position(current_price=200.0, data_note="walletImpact is null"), "bad_data")):
+        d = checked(p, "tg", ctx(), 3.0, "your /sell", "Selling")
+        assert (d.action, d.reason) == ("skip", reason)
 
 
 def test_a_500_after_placing_is_reconciled_never_resent(rig: Rig) -> None:
