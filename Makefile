@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test worker snapshot lint bench browser clean
+.PHONY: run test worker snapshot lint bench browser cgt clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) cgt
 	$(PY) -m papishares run
 
 worker: $(STAMP)
@@ -25,10 +25,14 @@ snapshot: $(STAMP)
 browser:
 	@scripts/ensure-chromium
 
+# cgt-calc (UK capital gains) in its own Python 3.12+ virtualenv; skipped with a note when there is none
+cgt:
+	@scripts/ensure-cgt-calc
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-test: $(STAMP) browser
+test: $(STAMP) browser cgt
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -36,4 +40,4 @@ bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-cgt .pytest_cache .ruff_cache

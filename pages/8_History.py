@@ -1,9 +1,9 @@
 """History: equity curve (time-weighted) with drawdown and benchmark, risk over time, closed trades
-with their R, dividends, and the exports."""
+with their R, dividends, the exports and the UK capital gains per tax year."""
 
 import streamlit as st
 
-from papishares.ui import history_data, history_figures, page
+from papishares.ui import history_data, history_figures, page, tax_panel
 
 ctx = page.start("History", ":material/query_stats:", need_snapshot=False)
 settings = ctx.settings
@@ -63,3 +63,6 @@ if xerr:
 else:
     cols[4].download_button("history.xlsx", xlsx, file_name="history.xlsx", key="dl_xlsx",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+st.subheader("UK capital gains")
+tax_panel.show(settings)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -280,6 +281,22 @@ class DemoBroker:
         with self._state():  # seeded and settled first
             pass
         return demo_history.page(self.store, self.seed, kind, path)
+
+    def export_report(self, directory: str | Path) -> Path:
+        """The demo's counterpart of Trading 212's CSV report: its history in the export's columns."""
+        from papishares.history import demo as demo_history
+        from papishares.history.t212_csv import report_csv
+
+        with self._state():
+            pass
+        demo_history.seed_records(self.store, self.seed)
+        text = report_csv(demo_history.items(self.store, self.seed), sim.ACCOUNT_CURRENCY,
+                          {t: i.short_name for t, i in sim.UNIVERSE.items()})
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / "demo-report.csv"
+        target.write_text(text, encoding="utf8")
+        return target
 
     def instruments(self, refresh: bool = False) -> dict[str, Instrument]:
         self._data_times["instruments"] = self.clock()

@@ -29,8 +29,10 @@ def add_parser(sub: Any) -> None:
     report = verbs.add_parser("report", help="Trading 212's own CSV export (request, poll, download) into DIR")
     report.add_argument("dir")
     report.add_argument("--wait", type=float, default=600.0, help="how long to poll for the report (s)")
-    tax = verbs.add_parser("tax", help="UK capital gains per tax year from a Trading 212 CSV export")
-    tax.add_argument("csv", nargs="+", help="Trading 212 CSV export file(s)")
+    tax = verbs.add_parser("tax", help="UK capital gains per tax year (cgt-calc) from Trading 212's CSV report")
+    tax.add_argument("csv", nargs="*", help="Trading 212 CSV export file(s); none: fetch the account's report")
+    tax.add_argument("--wait", type=float, default=600.0, help="how long to poll for the report (s)")
+    tax.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -52,15 +54,18 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             paths.append(target)
         print("wrote " + ", ".join(str(p) for p in paths))
         return 0
-    if args.action == "tax":
-        from papishares.history.tax import summary_lines
+    if args.action == "tax" and args.csv:
+        from papishares.history.tax import render, summarise
 
-        for line in summary_lines(settings, args.csv):
-            print(line)
-        return 0
+        return _tax_out(summarise(settings, args.csv), args.json, render)
     from papishares.broker import make_broker
 
     broker = make_broker(settings, store)
+    if args.action == "tax":
+        from papishares.history.tax import render
+        from papishares.history.tax_run import compute
+
+        return _tax_out(compute(settings, store, broker, wait=args.wait), args.json, render)
     if args.action == "report":
         from papishares.history.t212_report import fetch_report
 
@@ -77,6 +82,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             state = "complete" if r.complete else "unfinished (the next sync goes on)"
             print(f"{kind}: {r.pages} pages, {r.new_items} new, {state}" + (f" - {r.note}" if r.note else ""))
     return 0
+
+
+def _tax_out(summary: Any, as_json: bool, render: Any) -> int:
+    if as_json:
+        _print(summary.to_json())
+    else:
+        for line in render(summary):
+            print(line)
+    return 1 if any(y.error for y in summary.years) else 0
 
 
 def _print(data: object) -> None:

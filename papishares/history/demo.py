@@ -26,9 +26,9 @@ TRADES = (
     ("HSBAl_EQ", 280, 55, 2000, False), ("ASMLa_EQ", 250, 30, 2400, True), ("AMZN_US_EQ", 220, 62, 2100, False),
     ("VODl_EQ", 200, 14, 1200, True), ("SIEd_EQ", 170, 35, 1900, False), ("SHELl_EQ", 150, 27, 1700, True),
     ("TSLA_US_EQ", 120, 18, 1600, False), ("MCp_EQ", 95, 24, 2000, True), ("GOOGL_US_EQ", 60, 33, 2300, False),
-    ("BRK_B_US_EQ", 45, 20, 2000, True), ("ULVRl_EQ", 30, 12, 1500, False),
+    ("BRK_B_US_EQ", 45, 20, 1000, True), ("ULVRl_EQ", 22, 8, 1200, False),
 )
-FLOWS = ((365, "DEPOSIT", 10_000.0), (270, "DEPOSIT", 3_000.0), (160, "DEPOSIT", 2_500.0), (75, "WITHDRAW", 750.0))
+FLOWS = ((365, "DEPOSIT", 10_000.0), (270, "DEPOSIT", 3_000.0), (160, "DEPOSIT", 2_500.0), (10, "WITHDRAW", 750.0))
 DIVIDEND_YIELD = {"AAPL_US_EQ": 0.005, "MSFT_US_EQ": 0.008, "RRl_EQ": 0.01, "LLOYl_EQ": 0.05, "VUSAl_EQ": 0.012,
                   "SAPd_EQ": 0.012}
 RISK_SHARE = 0.007  # the default RISK_PERCENTAGE: each past trade risked about this of the account

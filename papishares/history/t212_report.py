@@ -69,8 +69,14 @@ def fetch_report(client: Any, store: Store, directory: str | Path, *, wait: floa
     else:
         report_id = int(pending["report_id"])
     deadline = clock() + wait
+    get_key = endpoint_key("GET", PATH)
+    status: str | None = None
     while True:
-        reports = client._get(PATH, _reports, use_cache=False, patience=65.0)
+        slot_in = client.budget.next_free(get_key) - client.budget.clock()
+        if clock() + max(0.0, slot_in) > deadline:  # the next poll (1 / min) would come after the wait
+            raise PapisharesError(f"Trading 212 report {report_id} is {'still ' + status if status else 'being prepared'}; "
+                                  "ask again in a minute (the same command or button) to go on polling it")
+        reports = client._get(PATH, _reports, use_cache=False, patience=min(65.0, wait + 1.0))
         mine = next((r for r in reports if r.get("reportId") == report_id), None)
         status = (mine or {}).get("status")
         if status in FAILED:
@@ -79,9 +85,10 @@ def fetch_report(client: Any, store: Store, directory: str | Path, *, wait: floa
         link = (mine or {}).get("downloadLink")
         if status == "Finished" and link:
             break
+        status = status or "not listed"
         if clock() >= deadline:
-            raise PapisharesError(f"Trading 212 report {report_id} is still {status or 'not listed'}; "
-                                  "run the same command again later to go on polling it")
+            raise PapisharesError(f"Trading 212 report {report_id} is still {status}; "
+                                  "ask again in a minute (the same command or button) to go on polling it")
         sleep(1.0)  # the budget paces the polls at 1 / min
     get = download or (lambda url: httpx.get(url, timeout=60.0, follow_redirects=True))
     resp = get(link)  # a bare client: no Authorization header goes to the download host
