@@ -8,6 +8,7 @@ Screenshots of every page go to $PAPISHARES_SCREENSHOTS (default /tmp) for a per
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.cgt import needs_cgt
 from tests.support import streamlit_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,5 +130,26 @@ def test_sidebar_toggle_flips_the_cli_flag(app: dict[str, Any], browser: Any) ->
             time.sleep(0.3)
         assert autosell_status(app) == "off"
         assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.close()
+
+
+@needs_cgt
+def test_history_page_computes_the_demo_uk_capital_gains(app: dict[str, Any], browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1600, "height": 1400})
+    try:
+        page.goto(f"{app['url']}/History")
+        _settled(page, "History")
+        page.screenshot(path=str(SHOTS / "papishares_History_before.png"), full_page=True)
+        page.locator("button:has-text(\"Compute from the demo's history\")").first.click()
+        page.wait_for_selector("text=not tax advice", timeout=60_000)
+        _settled(page, "History")
+        cells = page.locator('[data-testid="stDataFrame"] [role="gridcell"]')
+        cells.first.wait_for(state="attached", timeout=30_000)
+        years = [c.strip() for c in cells.all_text_contents() if re.fullmatch(r"20\d\d/\d\d", c.strip())]
+        assert years, "no tax year row in the History page's tables"
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator("text=Traceback").count() == 0
+        page.screenshot(path=str(SHOTS / "papishares_History_tax.png"), full_page=True)
     finally:
         page.close()
