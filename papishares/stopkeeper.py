@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from papishares import alerts, brokerstops, data_quality, orderjournal
+from papishares import alerts, brokerstops, data_quality, orderjournal, stopgone
 from papishares.brokerstops import StopInputs, StopPlan, StopSettings
 from papishares.errors import AuthError
 from papishares.models import Order, PositionView, Snapshot
@@ -242,18 +242,39 @@ class StopKeeper:
         for ticker, row in managed_rows(self.store).items():
             if int(row["order_id"]) in pending or ticker in busy or not data_since(float(row["placed_at"])):
                 continue
-            self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?", (ticker, row["order_id"]))
             view = snapshot.position(ticker)
-            if view is None or view.quantity < float(row["position_quantity"] or 0) - EPS:
-                self._sold_at_broker(ticker, int(row["order_id"]), float(row["stop_price"]), float(row["quantity"]),
-                                     snapshot)
+            shrank = view is None or view.quantity < float(row["position_quantity"] or 0) - EPS
+            if view is not None and data_quality.hold_reason(view) is not None:
+                continue  # in-doubt data proves nothing about the order: decided on good data
+            order_id = int(row["order_id"])
+            found = None if shrank else stopgone.evidence(self.store, self.broker, snapshot, order_id)
+            if not shrank and found is None:
+                continue  # the history could not be read now: asked again next cycle
+            self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?", (ticker, order_id))
+            if shrank:
+                self._sold_at_broker(ticker, order_id, float(row["stop_price"]), float(row["quantity"]), snapshot)
                 continue
-            reason = (f"its stop order {row['order_id']} at {row['stop_price']:g} was cancelled outside Papishares "
-                      "(or expired)")
+            status, texts = found or (None, [])
+            why = stopgone.classify(status, texts)
+            if why != stopgone.USER:
+                self._expired(ticker, row, status, why)
+                continue
+            reason = f"its stop order {order_id} at {row['stop_price']:g} was cancelled outside Papishares"
             exclude(self.store, ticker, reason)
             self.alert("broker_stop_cancelled", f"⚠️ <b>Stop at the broker gone: {escape(ticker)}</b>", ticker,
                        f"{reason}. It is not replaced until you take {ticker} back in "
                        f"(`papishares brokerstops on {ticker}` or the Positions page).")
+
+    def _expired(self, ticker: str, row: dict[str, Any], status: str | None, why: str) -> None:
+        """A managed stop that expired (or vanished with no cancel on record): placed again by this
+        cycle's plan, journalled, and said once."""
+        order_id = int(row["order_id"])
+        seen = f"Trading 212 shows it {status}" if status else "no fill and no cancel on record"
+        message = (f"Stop order {order_id} at {row['stop_price']:g} ended at the broker without a fill ({seen}: "
+                   f"{'expired' if why == stopgone.EXPIRED else 'treated as expired'}); it is placed again")
+        self.note(ticker, "expired", message, {"order_id": order_id, "status": status, "reading": why})
+        self.alert("broker_stop_expired", f"⚠️ <b>Stop at the broker expired: {escape(ticker)}</b>", ticker,
+                   message + ".", key=f"brokerstop:expired:{order_id}")
 
     def _sold_at_broker(self, ticker: str, order_id: int, stop_price: float, quantity: float,
                         snapshot: Snapshot) -> None:
