@@ -67,6 +67,7 @@ class StopInputs:
     refused: bool = False  # the broker refused stop orders (account or instrument), retry not due yet
     price_ok: bool = True  # fresh from this cycle, not suspect, units agree
     market_open: bool | None = True  # by the Trading 212 schedule (None: unknown)
+    selling: bool = False  # the user's /sell is under way: it cancels the stop and sells (papishares.commands)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def plan(i: StopInputs, s: StopSettings, now: float) -> StopPlan:
         return cancel("off") if m else leave("off")
     if i.excluded:
         return cancel("excluded") if m else leave("excluded")
+    if i.selling:
+        return leave("sell_requested")  # neither placed, moved nor cancelled here: the /sell releases it
     if m is None and i.refused:
         return leave("refused")
     if not i.price_ok:
@@ -139,6 +142,12 @@ def plan(i: StopInputs, s: StopSettings, now: float) -> StopPlan:
     if price >= i.current_price:
         return leave("at_or_below_stop")
     return StopPlan(i.ticker, MOVE, "ratchet" if risen else "quantity", price, wanted, m.order_id)
+
+
+def release(ticker: str, m: Managed, reason: str = "sell_requested") -> StopPlan:
+    """The emergency exit's cancel of the managed stop, asked for by the user's /sell (the price need
+    not be at the stop): the market sale follows on the next fresh cycle."""
+    return StopPlan(ticker, EMERGENCY, reason, m.stop_price, m.quantity, m.order_id)
 
 
 def by_urgency(plans: list[StopPlan], prices: dict[str, float]) -> list[StopPlan]:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from papishares import alerts, autosell, quantity
+from papishares import alerts, autosell, quantity, sell_release
 from papishares.alerts import money, pct
 from papishares.config import Settings
 from papishares.lease import read_lease
@@ -287,9 +287,15 @@ class Commands:
                 if p is None:
                     return self._unknown(args[0], snap)
                 ticker = p.ticker
-                qty = quantity.sell_quantity(p.quantity_available, learned_precision(self.store, ticker))
+                managed = sell_release.managed_stop(self.store, snap, ticker) if snap else None
+                reserved = managed.quantity if managed is not None else 0.0
+                qty = quantity.sell_quantity(p.quantity_available + reserved, learned_precision(self.store, ticker))
+                if qty <= 0 and p.manual_stop_loss_quantity > 0:  # the user's own orders: never cancelled for them
+                    return Reply(escape(sell_release.own_orders_text(p)))
+                first = (f" The stop Papishares keeps at the broker for these shares ({reserved:g} at "
+                         f"{managed.stop_price:g}) is cancelled first." if managed is not None else "")
                 question = (f"Sell <b>{qty:g} {escape(p.short_name)}</b> ({escape(p.name)}) at market now? "
-                            f"Last price {money(p.current_price, p.currency)}, P&amp;L {pct(p.profit_pct)}. "
+                            f"Last price {money(p.current_price, p.currency)}, P&amp;L {pct(p.profit_pct)}.{first} "
                             "The worker checks market hours, pending sells and the live guard before sending.")
                 label = f"Yes, sell {p.short_name}"
         conf = secrets.token_urlsafe(9)
@@ -384,39 +390,60 @@ def _relabel(emit: autosell.Emit) -> autosell.Emit:
 
 
 def execute_requested_sells(store: Store, seller: autosell.AutoSeller, snapshot: Snapshot, fresh: bool,
-                            unconfirmed: frozenset[str] = frozenset(), now: float | None = None) -> list[autosell.Decision]:
+                            unconfirmed: frozenset[str] = frozenset(), now: float | None = None,
+                            keeper: Any = None, data_since: Callable[[float], bool] | None = None
+                            ) -> list[autosell.Decision]:
     """In the worker, after reconciliation: send each confirmed /sell once, with auto-sell's checks.
 
     A request the worker could not act on within REQUEST_TTL is dropped (never sent late). Requests
-    whose sale had an unknown outcome follow its reconciliation.
+    whose sale had an unknown outcome follow its reconciliation. Shares a managed stop at the broker
+    reserves are released first through `keeper` (papishares.sell_release), the sale following on
+    the next fresh cycle.
     """
     now = time.time() if now is None else now
+    data_since = data_since or (lambda _t: fresh)
     decisions: list[autosell.Decision] = []
-    for row in store.query("SELECT * FROM manual_sells WHERE status IN ('requested', 'unknown') ORDER BY created_at"):
+    for row in store.query("SELECT * FROM manual_sells WHERE status IN ('requested', 'releasing', 'unknown') "
+                           "ORDER BY created_at"):
         key, ticker = row["key"], row["ticker"]
         intent = store.query("SELECT status, detail FROM sell_intents WHERE key = ?", (key,))
         if intent:  # already sent (maybe before a restart): follow its outcome, never send again
             _follow(store, row, intent[0], now)
             continue
+        release = sell_release.release_intent(store, key)
         if now - float(row["created_at"]) > REQUEST_TTL:
+            again = " The stop at the broker is placed again." if release and release["status"] == "cancelled" else ""
             _settle(store, key, "expired", f"Not sold: the worker did not get to it within {REQUEST_TTL:.0f} s "
-                    "(was it stopped?). Send /sell again.", now)
+                    "(was it stopped?). Send /sell again." + again, now)
             continue
         if snapshot.stale or not fresh:
             continue  # wait for a fresh price (REQUEST_TTL bounds the wait)
+        if release is not None:
+            step, status, note = sell_release.follow(store, release, snapshot, data_since)
+            if step == sell_release.DONE:
+                store.journal("telegram", ticker, "sell_" + status, note, {"key": key})
+                _settle(store, key, status, note, now)
+            if step != sell_release.SELL:
+                continue
         p = snapshot.position(ticker)
         if p is None:
             _settle(store, key, "gone", f"Not sold: no open position for {ticker} any more.", now)
             continue
         ctx = seller.context(snapshot, fresh, unconfirmed)
-        qty = quantity.sell_quantity(p.quantity_available, ctx.precision.get(ticker))
+        managed = sell_release.managed_stop(store, snapshot, ticker) if release is None else None
+        reserved = managed.quantity if managed is not None else 0.0  # the managed stop's shares are ours to free
+        qty = quantity.sell_quantity(p.quantity_available + reserved, ctx.precision.get(ticker))
         d = autosell.checked(p, key, ctx, qty, f"price {p.current_price:g}, your /sell", "Selling")
         decisions.append(d)
         if d.action == "skip" and d.reason in ("reconciling", "stale", "suspect_price"):
             continue  # may clear within seconds: look again next cycle
         if d.action != "sell":
-            store.journal("telegram", ticker, "sell_" + d.reason, d.message, {"key": key})
-            _settle(store, key, "dry_run" if d.action == "dry_run" else "skipped", d.message, now)
+            message = sell_release.own_orders_text(p) if d.reason == "pending_sell" else d.message
+            store.journal("telegram", ticker, "sell_" + d.reason, message, {"key": key})
+            _settle(store, key, "dry_run" if d.action == "dry_run" else "skipped", message, now)
+            continue
+        if managed is not None:
+            _release(store, keeper, p, managed, key, now)
             continue
         replace(seller, emit=_relabel(seller.emit)).execute(p, d, snapshot.account.currency, require_flag=False)
         intent = store.query("SELECT status, detail FROM sell_intents WHERE key = ?", (key,))
@@ -424,6 +451,17 @@ def execute_requested_sells(store: Store, seller: autosell.AutoSeller, snapshot:
             _follow(store, row, intent[0], now)
         # no intent: not ours (lease lost) or deferred (rate limit): the request stays for the next cycle
     return decisions
+
+
+def _release(store: Store, keeper: Any, p: PositionView, managed: Any, key: str, now: float) -> None:
+    """The first step of a /sell whose shares a managed stop reserves: cancel that stop (journalled)."""
+    if keeper is None:  # only a worker's stop keeper may cancel a managed stop
+        _settle(store, key, "skipped", "Not sold: a stop Papishares keeps at the broker holds the shares.", now)
+        return
+    started = sell_release.start(keeper, p, managed, key)
+    if started is not None:  # None: not recorded (lease lost, ticker busy): the request stays for the next cycle
+        store.journal("telegram", p.ticker, "sell_releasing", started[1], {"key": key})
+        _settle(store, key, *started, now)
 
 
 def _follow(store: Store, row: dict[str, Any], intent: dict[str, Any], now: float) -> None:
@@ -452,7 +490,7 @@ def mark_reported(store: Store, key: str) -> None:
 
 def sell_outcome_text(row: dict[str, Any]) -> str:
     icon = {"placed": "✅", "filled": "✅", "rejected": "❌", "unknown": "❓", "held": "❓", "expired": "⌛",
-            "dry_run": "🧪"}.get(row["status"], "⏸")
+            "dry_run": "🧪", "releasing": "⏳"}.get(row["status"], "⏸")
     return f"{icon} <b>/sell {escape(row['ticker'])}</b>: {escape(row['note'] or row['status'])}"
 
 

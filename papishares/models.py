@@ -100,7 +100,9 @@ class Order:
 
     @property
     def is_pending(self) -> bool:
-        return self.status.upper() not in ENDED_ORDER_STATUSES
+        # EXPIRED is not in the spec's enum, but an expired order is not pending whatever it is called
+        status = self.status.upper()
+        return status not in ENDED_ORDER_STATUSES and not status.startswith("EXPIR")
 
 
 @dataclass(frozen=True)

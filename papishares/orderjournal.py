@@ -213,3 +213,12 @@ class OrderJournal:
 def managed_order_ids(store: Store) -> frozenset[int]:
     """Ids of the SELL STOP orders Papishares keeps at the broker (papishares.stopkeeper): not the user's."""
     return frozenset(int(r[0]) for r in store.execute("SELECT order_id FROM managed_stops"))
+
+
+def papishares_order_ids(store: Store) -> frozenset[int]:
+    """Ids of every order Papishares sent and may still see pending: its managed stops, and any order
+    the journal recorded as placed (a market sell queued while its market is closed). The Orders page
+    marks them; every other pending order is the user's own."""
+    placed = store.execute("SELECT broker_order_id FROM sell_intents WHERE status = 'placed' "
+                           "AND broker_order_id IS NOT NULL")
+    return managed_order_ids(store) | frozenset(int(r[0]) for r in placed)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from papishares import alerts, brokerstops, data_quality, orderjournal
+from papishares import alerts, brokerstops, data_quality, orderjournal, stopgone
 from papishares.brokerstops import StopInputs, StopPlan, StopSettings
 from papishares.errors import AuthError
 from papishares.models import Order, PositionView, Snapshot
@@ -113,6 +113,13 @@ def status_lines(store: Store, default_on: bool, now: float | None = None) -> li
     for ticker in sorted(tickers):
         lines.append(f"refused: {ticker}: {r['tickers'][ticker]['reason']} (tried again in a day)")
     return lines
+
+
+def selling_tickers(store: Store) -> frozenset[str]:
+    """Tickers with a confirmed Telegram /sell not finished yet (papishares.commands' `manual_sells`):
+    the keeper neither places nor moves their stop meanwhile, or it would take back the shares to sell."""
+    return frozenset(r[0] for r in store.execute(
+        "SELECT ticker FROM manual_sells WHERE status IN ('requested', 'releasing')"))
 
 
 def live_managed(rows: dict[str, dict[str, Any]], orders: tuple[Order, ...] | list[Order]
@@ -235,18 +242,39 @@ class StopKeeper:
         for ticker, row in managed_rows(self.store).items():
             if int(row["order_id"]) in pending or ticker in busy or not data_since(float(row["placed_at"])):
                 continue
-            self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?", (ticker, row["order_id"]))
             view = snapshot.position(ticker)
-            if view is None or view.quantity < float(row["position_quantity"] or 0) - EPS:
-                self._sold_at_broker(ticker, int(row["order_id"]), float(row["stop_price"]), float(row["quantity"]),
-                                     snapshot)
+            shrank = view is None or view.quantity < float(row["position_quantity"] or 0) - EPS
+            if view is not None and data_quality.hold_reason(view) is not None:
+                continue  # in-doubt data proves nothing about the order: decided on good data
+            order_id = int(row["order_id"])
+            found = None if shrank else stopgone.evidence(self.store, self.broker, snapshot, order_id)
+            if not shrank and found is None:
+                continue  # the history could not be read now: asked again next cycle
+            self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?", (ticker, order_id))
+            if shrank:
+                self._sold_at_broker(ticker, order_id, float(row["stop_price"]), float(row["quantity"]), snapshot)
                 continue
-            reason = (f"its stop order {row['order_id']} at {row['stop_price']:g} was cancelled outside Papishares "
-                      "(or expired)")
+            status, texts = found or (None, [])
+            why = stopgone.classify(status, texts)
+            if why != stopgone.USER:
+                self._expired(ticker, row, status, why)
+                continue
+            reason = f"its stop order {order_id} at {row['stop_price']:g} was cancelled outside Papishares"
             exclude(self.store, ticker, reason)
             self.alert("broker_stop_cancelled", f"⚠️ <b>Stop at the broker gone: {escape(ticker)}</b>", ticker,
                        f"{reason}. It is not replaced until you take {ticker} back in "
                        f"(`papishares brokerstops on {ticker}` or the Positions page).")
+
+    def _expired(self, ticker: str, row: dict[str, Any], status: str | None, why: str) -> None:
+        """A managed stop that expired (or vanished with no cancel on record): placed again by this
+        cycle's plan, journalled, and said once."""
+        order_id = int(row["order_id"])
+        seen = f"Trading 212 shows it {status}" if status else "no fill and no cancel on record"
+        message = (f"Stop order {order_id} at {row['stop_price']:g} ended at the broker without a fill ({seen}: "
+                   f"{'expired' if why == stopgone.EXPIRED else 'treated as expired'}); it is placed again")
+        self.note(ticker, "expired", message, {"order_id": order_id, "status": status, "reading": why})
+        self.alert("broker_stop_expired", f"⚠️ <b>Stop at the broker expired: {escape(ticker)}</b>", ticker,
+                   message + ".", key=f"brokerstop:expired:{order_id}")
 
     def _sold_at_broker(self, ticker: str, order_id: int, stop_price: float, quantity: float,
                         snapshot: Snapshot) -> None:
@@ -262,7 +290,7 @@ class StopKeeper:
     # -- 3. plan and act ----------------------------------------------------------------------------
     def inputs(self, p: PositionView, live: dict[str, brokerstops.Managed], rows: dict[str, dict[str, Any]],
                excluded: dict[str, Any], refused: tuple[bool, frozenset[str]], unconfirmed: frozenset[str],
-               learned: dict[str, int]) -> StopInputs:
+               learned: dict[str, int], selling: frozenset[str] = frozenset()) -> StopInputs:
         row = rows.get(p.ticker)
         return StopInputs(
             ticker=p.ticker, quantity=p.quantity, available=p.quantity_available, current_price=p.current_price,
@@ -272,7 +300,7 @@ class StopKeeper:
             excluded=p.ticker in excluded, refused=refused[0] or p.ticker in refused[1],
             price_ok=not p.price_suspect and p.ticker not in unconfirmed and p.current_price > 0
             and data_quality.hold_reason(p) is None,  # unusable broker data or ~100x units: never acted on
-            market_open=p.market_open)
+            market_open=p.market_open, selling=p.ticker in selling)
 
     def settings(self) -> StopSettings:
         return StopSettings(enabled(self.store, self.default_on), self.min_move_pct, self.interval,
@@ -285,8 +313,9 @@ class StopKeeper:
         excluded = exclusions(self.store)
         refused = refused_now(self.store, now)
         learned = orderjournal.learned_precision(self.store)
-        plans = [brokerstops.plan(self.inputs(p, live, rows, excluded, refused, unconfirmed, learned), settings, now)
-                 for p in snapshot.positions]
+        selling = selling_tickers(self.store)
+        plans = [brokerstops.plan(self.inputs(p, live, rows, excluded, refused, unconfirmed, learned, selling),
+                                  settings, now) for p in snapshot.positions]
         self.last_plans = plans
         todo = brokerstops.by_urgency([p for p in plans if p.sends], {p.ticker: p.current_price
                                                                        for p in snapshot.positions})
@@ -323,13 +352,21 @@ class StopKeeper:
                     self._place(view, plan, "moved", cancelled_at, [p.ticker for p in snapshot.positions])
             elif plan.action == brokerstops.CANCEL:
                 self._cancel(view, plan, plan.reason)
-            elif plan.action == brokerstops.EMERGENCY and self._cancel(view, plan, "emergency"):
+            elif plan.action == brokerstops.EMERGENCY and self.release(
+                    view, plan, f"🚨 <b>Emergency exit: {escape(plan.ticker)}</b>",
+                    f"The price {view.current_price:g} reached the calculated stop {view.stop_loss_price:g} "
+                    f"above the stop at the broker ({plan.stop_price:g}): that order is cancelled and auto-sell "
+                    "sells at market on the next fresh cycle."):
                 released.add(plan.ticker)
-                self.alert("broker_stop_emergency", f"🚨 <b>Emergency exit: {escape(plan.ticker)}</b>",
-                           plan.ticker, f"The price {view.current_price:g} reached the calculated stop "
-                           f"{view.stop_loss_price:g} above the stop at the broker ({plan.stop_price:g}): that "
-                           "order is cancelled and auto-sell sells at market on the next fresh cycle.")
         return frozenset(released)
+
+    def release(self, view: PositionView, plan: StopPlan, headline: str, what: str, key: str | None = None) -> bool:
+        """Cancel the managed stop so a market sale can follow on the next fresh cycle: the emergency
+        exit's step, also taken for the user's /sell (papishares.commands). True only when proven cancelled."""
+        if not self._cancel(view, plan, "emergency" if key is None else "sell", key):
+            return False
+        self.alert("broker_stop_emergency", headline, plan.ticker, what)
+        return True
 
     def _wait_for_stop_slot(self) -> None:
         """Wait (at most one period) until the 1 / 2 s stop-order budget has a slot, so the window
@@ -345,10 +382,10 @@ class StopKeeper:
                               (mark, self.clock())):
             self.note(ticker, action, message)
 
-    def _cancel(self, p: PositionView, plan: StopPlan, why: str) -> bool:
+    def _cancel(self, p: PositionView, plan: StopPlan, why: str, key: str | None = None) -> bool:
         """Cancel the managed order `plan.cancel_id`, journalled. True only when proven cancelled."""
         order_id = int(plan.cancel_id or 0)
-        key = f"stop:{p.ticker}:cancel:{order_id}:{self.clock():.6f}"
+        key = key or f"stop:{p.ticker}:cancel:{order_id}:{self.clock():.6f}"
 
         def ours_still(conn: Any) -> bool:
             return conn.execute("SELECT 1 FROM managed_stops WHERE ticker = ? AND order_id = ?",

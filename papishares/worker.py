@@ -125,7 +125,8 @@ class Worker:
         covered = self.keeper.run(snapshot, fresh, self._data_since, unconfirmed)
         report.decisions = self.seller.run(snapshot, fresh, breach_keys, unconfirmed, covered)
         report.decisions += commands.execute_requested_sells(self.store, self.seller, snapshot, fresh, unconfirmed,
-                                                             self.clock())
+                                                             self.clock(), keeper=self.keeper,
+                                                             data_since=self._data_since)
         if not snapshot.stale:
             self.previous = snapshot
         self.history.tick()  # after acting: time-boxed, free rate-limit slots only

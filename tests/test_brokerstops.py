@@ -20,6 +20,7 @@ from papishares.brokerstops import (
     by_urgency,
     plan,
     protection,
+    release,
     tick_down,
 )
 
@@ -181,3 +182,10 @@ def test_acting_stop_is_the_highest_that_acts() -> None:
     assert acting_stop(None, 190.0, 206.0, False) == 190.0
     assert acting_stop(195.0, None, None, True) == 195.0
     assert acting_stop(None, None, 206.0, False) is None
+
+
+def test_a_sell_under_way_neither_places_nor_moves_and_its_release_is_the_emergency_cancel() -> None:
+    assert plan(inputs(selling=True), ON, 0.0).reason == "sell_requested"  # not placed: the /sell takes them
+    moving = inputs(managed=held(150.0), selling=True)
+    assert plan(moving, ON, 0.0) == StopPlan(T, LEAVE, "sell_requested", 150.0, 3.0)  # nor moved meanwhile
+    assert release(T, held()) == StopPlan(T, EMERGENCY, "sell_requested", 206.12, 3.0, 77)

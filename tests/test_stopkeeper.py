@@ -191,7 +191,7 @@ def test_a_partial_manual_stop_leaves_the_rest_to_the_managed_stop(t212_server: 
 def test_the_user_cancelling_the_managed_stop_leaves_the_position_out(rig: Rig) -> None:
     rig.cycle(wait=False)
     [order] = stops_at_broker(rig.server)
-    del rig.server.orders[order["id"]]  # the user cancels it in the app
+    rig.server.end_order(order["id"], "CANCELLED")  # the user cancels it in the app: the history says so
     rig.cycle()
     rig.cycle()
     assert len(stop_posts(rig.server)) == 1  # not replaced
@@ -200,6 +200,38 @@ def test_the_user_cancelling_the_managed_stop_leaves_the_position_out(rig: Rig) 
     assert stopkeeper.include(rig.store, TSLA)
     rig.cycle()
     assert len(stop_posts(rig.server)) == 2 and len(stops_at_broker(rig.server)) == 1
+
+
+@pytest.mark.parametrize(("status", "fields", "history"), [
+    ("EXPIRED", {}, True),  # a status the spec's enum lacks (new values appear)
+    ("REJECTED", {}, True),  # ended by the broker, not by the user
+    ("CANCELLED", {"cancelReason": "GTC order expired"}, True),  # an expiry shown as a cancel, marked
+    (None, {}, False),  # gone with no fill and nothing on record: cannot be told apart
+])
+def test_an_expired_stop_is_placed_again_and_said_once(rig: Rig, status: str | None, fields: dict[str, Any],
+                                                       history: bool) -> None:
+    rig.server.allow_spec_violations = status == "EXPIRED"  # EXPIRED is not in the spec's status enum
+    rig.cycle(wait=False)
+    [order] = stops_at_broker(rig.server)
+    rig.server.end_order(order["id"], status or "CANCELLED", history=history, **fields)
+    for _ in range(3):
+        rig.cycle()
+    assert TSLA not in stopkeeper.exclusions(rig.store)
+    [again] = stops_at_broker(rig.server)
+    assert again["id"] != order["id"] and again["quantity"] == -3 and len(stop_posts(rig.server)) == 2
+    assert len(rig.alerts("broker_stop_expired")) == 1 and rig.alerts("broker_stop_cancelled") == []
+    [expired] = journal(rig, "expired")
+    assert json.loads(expired["data"])["order_id"] == order["id"]
+    placed = [i for i in rig.intents() if i["kind"] == "stop_place"]
+    assert [i["status"] for i in placed] == ["placed", "placed"]  # journalled like any placement
+    assert rig.worker.previous.position(TSLA).protection == "broker"
+
+
+def test_an_order_listed_as_expired_is_not_pending() -> None:
+    from papishares.models import Order
+
+    assert not Order(1, TSLA, "STOP", "EXPIRED", -3.0).is_pending
+    assert Order(1, TSLA, "STOP", "SOMETHING_NEW", -3.0).is_pending  # an unknown status still counts as pending
 
 
 def test_switching_off_per_position_cancels_the_managed_stop(rig: Rig) -> None:

@@ -210,6 +210,17 @@ def rearm(settings: Settings, ticker: str) -> bool:
     return bool(rearm_ticker(service(settings).store, ticker))
 
 
+def papishares_orders(settings: Settings) -> frozenset[int]:
+    """Pending-order ids Papishares manages (its broker stops, its queued sells), from the journal."""
+    from papishares.orderjournal import papishares_order_ids
+
+    try:
+        return papishares_order_ids(service(settings).store)
+    except Exception:  # an unreadable store must not hide the orders themselves
+        log.warning("order journal unreadable", exc_info=True)
+        return frozenset()
+
+
 def symbol_overrides(settings: Settings) -> dict[str, str]:
     return service(settings).store.symbol_overrides()
 

@@ -229,7 +229,12 @@ def positions_csv(snapshot: Snapshot) -> bytes:
     return pd.DataFrame([p.to_json() for p in snapshot.positions]).to_csv(index=False).encode()
 
 
-def orders_frame(orders: tuple[Order, ...], currencies: Mapping[str, str]) -> pd.DataFrame:
+MANAGED = "Managed by Papishares"
+
+
+def orders_frame(orders: tuple[Order, ...], currencies: Mapping[str, str],
+                 managed: frozenset[int] = frozenset()) -> pd.DataFrame:
+    """Pending orders; `managed` holds the ids Papishares sent (papishares.orderjournal), the rest are the user's."""
     rows = []
     for o in orders:
         ccy = o.currency or currencies.get(o.ticker, "")
@@ -242,11 +247,12 @@ def orders_frame(orders: tuple[Order, ...], currencies: Mapping[str, str]) -> pd
             "Limit": price_text(o.limit_price, ccy),
             "Stop": price_text(o.stop_price, ccy),
             "Status": o.status,
+            MANAGED: "yes" if o.id in managed else "no",
             "Currency": "GBX (pence)" if ccy.upper() == "GBX" else ccy,
             "Id": str(o.id),
         })
     return pd.DataFrame(rows, columns=["Ticker", "Type", "Side", "Qty", "Filled", "Limit", "Stop", "Status",
-                                       "Currency", "Id"])
+                                       MANAGED, "Currency", "Id"])
 
 
 def risk_frame(snapshot: Snapshot) -> pd.DataFrame:

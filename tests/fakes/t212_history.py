@@ -68,7 +68,8 @@ def transaction_item(ref: str, kind: str, amount: float, at_ms: int) -> dict[str
 
 
 def _time_ms(kind: str, item: dict[str, Any]) -> int:
-    text = {"orders": lambda i: i["fill"]["filledAt"], "dividends": lambda i: i["paidOn"],
+    text = {"orders": lambda i: (i.get("fill") or {}).get("filledAt") or i["order"]["createdAt"],
+            "dividends": lambda i: i["paidOn"],
             "transactions": lambda i: i["dateTime"]}[kind](item)
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
 

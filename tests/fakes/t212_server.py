@@ -284,6 +284,16 @@ class FakeTrading212:
             self.orders[order["id"]] = order
             return int(order["id"])
 
+    def end_order(self, order_id: int, status: str = "CANCELLED", history: bool = True, **fields: Any) -> None:
+        """A pending order ends without a fill outside the API (the user cancels it in the app, or it
+        expires): gone from `/equity/orders`; with `history`, listed in `/equity/history/orders` with
+        `status` (and any extra `fields` on the order), no fill, as the newest item."""
+        with self.lock:
+            order = self.orders.pop(order_id)
+            if history:
+                ended = dict(order, status=status, createdAt=iso(time.time()), **fields)
+                t212_history.history_of(self).orders.append({"order": ended})
+
     def inject(self, method: str, path: str, kind: str, **params: Any) -> None:
         """Queue a `Fault` for `METHOD /equity/...` (an `{id}` template matches every id)."""
         with self.lock:

@@ -327,3 +327,146 @@ def test_a_real_worker_process_answers_commands_and_stops_within_5_s(t212_server
         store.close()
     assert proc.returncode == 0 and stopped_in < 5.0, (stopped_in, err[-1000:])
     assert TOKEN not in err
+
+
+# -- /sell of shares a managed stop at the broker reserves -------------------------------------------
+def stops_at_broker(server: FakeTrading212) -> list[dict[str, Any]]:
+    return [o for o in server.orders.values() if o["ticker"] == TSLA and o["type"] == "STOP" and o["quantity"] < 0]
+
+
+def market_sells(server: FakeTrading212) -> list[float]:
+    return [p["body"]["quantity"] for p in server.sells() if p["path"].endswith("/market")]
+
+
+def guarded_bot(server: FakeTrading212, tg: TelegramServer, db: Path) -> Bot:
+    """Broker stops on: after two cycles a managed stop covers every TSLA share."""
+    from tests.test_stopkeeper import only
+
+    only(server, TSLA)
+    b = Bot(server, tg, db, broker_stops=True, broker_stop_interval=0.0)
+    b.cycle(wait=False)
+    b.cycle()  # the snapshot the commands read shows the managed stop
+    assert len(stops_at_broker(server)) == 1 and server.available(TSLA) == 0
+    return b
+
+
+@pytest.fixture
+def guarded(t212_server: FakeTrading212, tg: TelegramServer, tmp_path: Path) -> Iterator[Bot]:
+    b = guarded_bot(t212_server, tg, tmp_path / "p.db")
+    yield b
+    b.close()
+
+
+def ask_and_confirm(b: Bot) -> tuple[str, int]:
+    question = b.say("/sell TSLA")
+    assert "Sell <b>3 TSLA</b>" in question and "cancelled first" in question
+    data, message_id = b.confirm_button()
+    assert b.press(data, message_id)["text"] == "Sell requested."
+    return data, message_id
+
+
+def test_sell_under_a_managed_stop_cancels_it_then_sells_once(guarded: Bot) -> None:
+    b = guarded
+    data, message_id = ask_and_confirm(b)
+    b.press(data, message_id)
+    assert b.tg.answers[-1]["text"] == "Already confirmed."  # a double press acts once
+    b.cycle()  # the stop is cancelled through the order journal; nothing sold yet
+    assert stops_at_broker(b.server) == [] and market_sells(b.server) == []
+    cancel = [i for i in b.intents() if i["kind"] == "stop_cancel"]
+    assert [(i["key"], i["status"]) for i in cancel] == [(f"tgsell:{data[3:]}:release", "cancelled")]
+    b.poll()
+    assert "is cancelled: selling at market" in b.tg.edits[-1]["text"]
+    b.cycle()  # the next fresh cycle: the released shares are sold, the stop is not placed again
+    assert market_sells(b.server) == [-3]
+    for _ in range(2):
+        b.cycle()
+    assert market_sells(b.server) == [-3] and TSLA not in b.server.positions
+    assert len([p for p in b.server.order_posts if p["path"].endswith("/stop")]) == 1
+    b.poll()
+    assert "Market sell of 3 placed" in b.tg.edits[-1]["text"] and b.tg.edits[-1]["message_id"] == message_id
+    assert "Traceback" not in " ".join(b.tg.texts())
+
+
+def test_sell_under_a_managed_stop_survives_a_restart_and_a_second_worker(
+        guarded: Bot, t212_server: FakeTrading212, tmp_path: Path) -> None:
+    ask_and_confirm(guarded)
+    other = Bot(t212_server, guarded.tg, tmp_path / "p.db", take_lease=False, broker_stops=True)
+    try:
+        time.sleep(1.3)
+        other.worker.cycle()  # without the lease: neither the cancel nor the sale is recorded
+        assert len(stops_at_broker(t212_server)) == 1 and t212_server.count("DELETE", "/equity/orders/1") == 0
+    finally:
+        other.close()
+    guarded.cycle()  # cancelled
+    guarded.worker.lease.release()  # the worker stops between the cancel and the sale
+    second = Bot(t212_server, guarded.tg, tmp_path / "p.db", broker_stops=True, broker_stop_interval=0.0)
+    try:
+        for _ in range(3):
+            second.cycle()
+        assert market_sells(t212_server) == [-3] and t212_server.count("DELETE", "/equity/orders/1") == 1
+        second.store.execute("UPDATE manual_sells SET status = 'releasing'")  # even if the request came back
+        second.cycle()
+        assert market_sells(t212_server) == [-3]
+    finally:
+        second.close()
+
+
+def test_a_cancel_that_does_not_go_through_sells_nothing_and_says_so(guarded: Bot) -> None:
+    b = guarded
+    b.server.inject("DELETE", "/equity/orders/{id}", "status", status=502)  # not cancelled, outcome unknown
+    ask_and_confirm(b)
+    for _ in range(3):
+        b.cycle()
+    b.poll()
+    assert market_sells(b.server) == [] and len(stops_at_broker(b.server)) == 1  # the stop still protects
+    assert "could not be cancelled" in b.tg.edits[-1]["text"] and "Nothing more was sent" in b.tg.edits[-1]["text"]
+    b.cycle()
+    assert market_sells(b.server) == [] and b.server.count("DELETE", "/equity/orders/1") == 1
+
+
+def test_a_stop_that_filled_meanwhile_is_reported_and_nothing_more_is_sent(guarded: Bot) -> None:
+    b = guarded
+    [order] = stops_at_broker(b.server)
+    b.server.inject("DELETE", "/equity/orders/{id}", "error", status=404, error_type="entity-not-found",
+                    detail="Order not found")
+    ask_and_confirm(b)
+    b.cycle()  # the cancel is refused: the stop was filling at that moment
+    b.server.set_price(TSLA, order["stopPrice"] - 1.0)  # ... and it filled at the broker
+    for _ in range(2):
+        b.cycle()
+    b.poll()
+    assert market_sells(b.server) == [] and TSLA not in b.server.positions
+    assert "filled meanwhile" in b.tg.edits[-1]["text"] and "Nothing more was sent" in b.tg.edits[-1]["text"]
+
+
+def test_no_cancel_while_the_market_is_closed(t212_server: FakeTrading212, tg: TelegramServer,
+                                             tmp_path: Path) -> None:
+    t212_server.set_market_open(51, False)
+    b = guarded_bot(t212_server, tg, tmp_path / "p.db")
+    try:
+        ask_and_confirm(b)
+        b.cycle()
+        b.poll()
+        assert "exchange is closed" in b.tg.edits[-1]["text"]
+        assert len(stops_at_broker(t212_server)) == 1 and t212_server.count("DELETE", "/equity/orders/1") == 0
+    finally:
+        b.close()
+
+
+def test_the_users_own_stop_holding_every_share_is_never_cancelled(t212_server: FakeTrading212,
+                                                                   tg: TelegramServer, tmp_path: Path) -> None:
+    from tests.test_stopkeeper import only
+
+    only(t212_server, TSLA)
+    order = t212_server.add_order(TSLA, "STOP", -3, stop_price=200.0)
+    b = Bot(t212_server, tg, tmp_path / "p.db", broker_stops=True)
+    try:
+        b.cycle(wait=False)
+        reply = b.say("/sell TSLA")
+        assert "your own pending sell orders (your stop at 200 for 3) reserve every share of TSLA" in reply
+        assert "does not cancel your orders" in reply and b.tg.buttons(b.tg.messages[-1]) == []
+        b.cycle()
+        assert order in t212_server.orders and t212_server.count("DELETE", "/equity/orders/1") == 0
+        assert t212_server.sells() == []  # no sale, and no managed stop either: the user's holds every share
+    finally:
+        b.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from papishares.store import Store
 from tests.fakes.t212_server import FakeTrading212
 from tests.ui.conftest import messages, open_page
 
@@ -34,3 +37,21 @@ def test_demo_orders() -> None:
     assert not at.exception
     table = at.dataframe[0].value.set_index("Ticker")
     assert table.loc["MSFT_US_EQ", "Type"] == "STOP" and table.loc["BPl_EQ", "Limit"].endswith("p")
+
+
+def test_orders_papishares_manages_are_marked(t212_env: FakeTrading212, ui_env: Path) -> None:
+    ours = t212_env.add_order("TSLA_US_EQ", "STOP", -3, stop_price=205.0)  # as the stop keeper placed it
+    store = Store(ui_env)
+    try:  # the stop keeper's record of it (papishares.stopkeeper)
+        store.execute("INSERT INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, "
+                      "placed_at, moved_at) VALUES ('TSLA_US_EQ', ?, 205.0, 3, 3, 0, 0)", (ours,))
+    finally:
+        store.close()
+    at = open_page("pages/4_Orders.py")
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("Id")
+    assert table.loc[str(ours), "Managed by Papishares"] == "yes"
+    others = table.drop(index=str(ours))
+    assert len(others) > 0 and set(others["Managed by Papishares"]) == {"no"}  # the user's own, e.g. AAPL's stop
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Stops kept by Papishares"], metrics["Your sell stops"]) == ("1", "1")
