@@ -4,11 +4,10 @@ Sources disagree: the spec says a GOOD_TILL_CANCEL order lives until filled or c
 the Trading 212 notes say its lifetime is undocumented and an order may also expire, and the
 status enum has no EXPIRED (new values appear over time). Both readings are built for:
 - an expiry marker anywhere (a status such as EXPIRED, or "expir..." in any text of the item, even
-  beside CANCELLED / REJECTED) -> EXPIRED;
-- REJECTED -> EXPIRED too: ended by the broker, not by the user;
-- CANCELLED / CANCELLING without such a marker -> USER: the user's own cancel (left out, as before);
-- nothing found (no listing, no history item) -> UNKNOWN: it cannot be told apart, so, like an
-  expiry, the stop is placed again rather than the position left without one.
+  beside CANCELLED / REJECTED) -> EXPIRED: placed again, the position stays protected;
+- anything else (CANCELLED, REJECTED, nothing on record) -> USER: as INTERFACE.md says of a managed
+  stop that disappears without a fill, "cancelled outside Papishares": left out until taken back in.
+  Without proof of an expiry, a stop the user removed is never put back behind their back.
 Evidence, cheapest first: the order still listed with an ended status in this snapshot, the
 history the worker synced (`hist_orders`), one page of `/equity/history/orders` (budgeted).
 """
@@ -24,18 +23,14 @@ from papishares.store import Store
 
 log = logging.getLogger(__name__)
 
-EXPIRED, USER, UNKNOWN = "expired", "user", "unknown"
+EXPIRED, USER = "expired", "user"
 
 
 def classify(status: str | None, texts: list[str]) -> str:
     upper = (status or "").upper()
     if "EXPIR" in upper or any("expir" in t.lower() for t in texts):
         return EXPIRED
-    if upper == "REJECTED":
-        return EXPIRED
-    if upper in ("CANCELLED", "CANCELLING"):
-        return USER
-    return UNKNOWN
+    return USER
 
 
 def _strings(value: Any) -> list[str]:

@@ -172,12 +172,12 @@ class StopKeeper:
         if snapshot.stale:
             return frozenset(live_managed(managed_rows(self.store), snapshot.orders))
         self.reconcile(snapshot, data_since)
-        self.account(snapshot, data_since)
+        undecided = self.account(snapshot, data_since)
         rows = managed_rows(self.store)
         live = live_managed(rows, snapshot.orders)
         if not fresh:
             return frozenset(live)
-        released = self.act(snapshot, rows, live, unconfirmed)
+        released = self.act(snapshot, rows, live, unconfirmed | undecided)
         return frozenset(live_managed(managed_rows(self.store), snapshot.orders)) | released
 
     # -- 1. reconciliation ------------------------------------------------------------------------
@@ -236,19 +236,24 @@ class StopKeeper:
             (ticker, order.id, float(order.stop_price or 0), abs(order.quantity), position_quantity, now, now))
 
     # -- 2. disappeared orders -------------------------------------------------------------------
-    def account(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> None:
+    def account(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> frozenset[str]:
+        """Returns the tickers whose stop left the pending orders but whose end cannot be told yet:
+        nothing is placed for them this cycle (a placement would overwrite the record of the old one)."""
         pending = {o.id for o in snapshot.orders if o.is_pending}
         busy = {i["ticker"] for i in orderjournal.unresolved(self.store)}
+        undecided: set[str] = set()
         for ticker, row in managed_rows(self.store).items():
             if int(row["order_id"]) in pending or ticker in busy or not data_since(float(row["placed_at"])):
                 continue
             view = snapshot.position(ticker)
             shrank = view is None or view.quantity < float(row["position_quantity"] or 0) - EPS
             if view is not None and data_quality.hold_reason(view) is not None:
+                undecided.add(ticker)
                 continue  # in-doubt data proves nothing about the order: decided on good data
             order_id = int(row["order_id"])
             found = None if shrank else stopgone.evidence(self.store, self.broker, snapshot, order_id)
             if not shrank and found is None:
+                undecided.add(ticker)
                 continue  # the history could not be read now: asked again next cycle
             self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?", (ticker, order_id))
             if shrank:
@@ -264,14 +269,14 @@ class StopKeeper:
             self.alert("broker_stop_cancelled", f"⚠️ <b>Stop at the broker gone: {escape(ticker)}</b>", ticker,
                        f"{reason}. It is not replaced until you take {ticker} back in "
                        f"(`papishares brokerstops on {ticker}` or the Positions page).")
+        return frozenset(undecided)
 
     def _expired(self, ticker: str, row: dict[str, Any], status: str | None, why: str) -> None:
-        """A managed stop that expired (or vanished with no cancel on record): placed again by this
-        cycle's plan, journalled, and said once."""
+        """A managed stop that expired at the broker: placed again by this cycle's plan, journalled,
+        and said once."""
         order_id = int(row["order_id"])
-        seen = f"Trading 212 shows it {status}" if status else "no fill and no cancel on record"
-        message = (f"Stop order {order_id} at {row['stop_price']:g} ended at the broker without a fill ({seen}: "
-                   f"{'expired' if why == stopgone.EXPIRED else 'treated as expired'}); it is placed again")
+        message = (f"Stop order {order_id} at {row['stop_price']:g} expired at the broker without a fill "
+                   f"(Trading 212 shows it {status or 'ended'}); it is placed again")
         self.note(ticker, "expired", message, {"order_id": order_id, "status": status, "reading": why})
         self.alert("broker_stop_expired", f"⚠️ <b>Stop at the broker expired: {escape(ticker)}</b>", ticker,
                    message + ".", key=f"brokerstop:expired:{order_id}")

@@ -191,7 +191,7 @@ def test_a_partial_manual_stop_leaves_the_rest_to_the_managed_stop(t212_server: 
 def test_the_user_cancelling_the_managed_stop_leaves_the_position_out(rig: Rig) -> None:
     rig.cycle(wait=False)
     [order] = stops_at_broker(rig.server)
-    rig.server.end_order(order["id"], "CANCELLED")  # the user cancels it in the app: the history says so
+    del rig.server.orders[order["id"]]  # the user cancels it in the app (nothing else on record)
     rig.cycle()
     rig.cycle()
     assert len(stop_posts(rig.server)) == 1  # not replaced
@@ -202,18 +202,15 @@ def test_the_user_cancelling_the_managed_stop_leaves_the_position_out(rig: Rig) 
     assert len(stop_posts(rig.server)) == 2 and len(stops_at_broker(rig.server)) == 1
 
 
-@pytest.mark.parametrize(("status", "fields", "history"), [
-    ("EXPIRED", {}, True),  # a status the spec's enum lacks (new values appear)
-    ("REJECTED", {}, True),  # ended by the broker, not by the user
-    ("CANCELLED", {"cancelReason": "GTC order expired"}, True),  # an expiry shown as a cancel, marked
-    (None, {}, False),  # gone with no fill and nothing on record: cannot be told apart
+@pytest.mark.parametrize(("status", "fields"), [
+    ("EXPIRED", {}),  # a status the spec's enum lacks (new values appear)
+    ("CANCELLED", {"cancelReason": "GTC order expired"}),  # an expiry shown as a cancel, marked
 ])
-def test_an_expired_stop_is_placed_again_and_said_once(rig: Rig, status: str | None, fields: dict[str, Any],
-                                                       history: bool) -> None:
+def test_an_expired_stop_is_placed_again_and_said_once(rig: Rig, status: str, fields: dict[str, Any]) -> None:
     rig.server.allow_spec_violations = status == "EXPIRED"  # EXPIRED is not in the spec's status enum
     rig.cycle(wait=False)
     [order] = stops_at_broker(rig.server)
-    rig.server.end_order(order["id"], status or "CANCELLED", history=history, **fields)
+    rig.server.end_order(order["id"], status, history=True, **fields)
     for _ in range(3):
         rig.cycle()
     assert TSLA not in stopkeeper.exclusions(rig.store)
@@ -225,6 +222,33 @@ def test_an_expired_stop_is_placed_again_and_said_once(rig: Rig, status: str | N
     placed = [i for i in rig.intents() if i["kind"] == "stop_place"]
     assert [i["status"] for i in placed] == ["placed", "placed"]  # journalled like any placement
     assert rig.worker.previous.position(TSLA).protection == "broker"
+
+
+@pytest.mark.parametrize(("status", "history"), [("CANCELLED", True), ("REJECTED", True), ("CANCELLED", False)])
+def test_a_stop_gone_without_proof_of_expiry_leaves_the_position_out(rig: Rig, status: str, history: bool) -> None:
+    """INTERFACE.md: a managed stop gone without a fill is "cancelled outside Papishares" unless the
+    broker shows it expired; it is never put back behind the user's back."""
+    rig.cycle(wait=False)
+    [order] = stops_at_broker(rig.server)
+    rig.server.end_order(order["id"], status, history=history)
+    for _ in range(3):
+        rig.cycle()
+    assert TSLA in stopkeeper.exclusions(rig.store)
+    assert stops_at_broker(rig.server) == [] and len(stop_posts(rig.server)) == 1
+    assert len(rig.alerts("broker_stop_cancelled")) == 1 and rig.alerts("broker_stop_expired") == []
+
+
+def test_a_stop_whose_end_cannot_be_read_yet_is_not_replaced_meanwhile(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    [order] = stops_at_broker(rig.server)
+    rig.server.end_order(order["id"], "CANCELLED", history=True)
+    rig.server.inject("GET", "/equity/history/orders", "status", status=503, times=100)
+    rig.cycle()  # the history cannot be read: nothing decided, nothing placed
+    assert len(stop_posts(rig.server)) == 1 and TSLA not in stopkeeper.exclusions(rig.store)
+    rig.server.faults.clear()
+    for _ in range(3):
+        rig.cycle()
+    assert TSLA in stopkeeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
 
 
 def test_an_order_listed_as_expired_is_not_pending() -> None:
