@@ -34,7 +34,7 @@ lint: $(STAMP)
 
 test: $(STAMP) browser cgt
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 4
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
