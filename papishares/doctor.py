@@ -477,6 +477,19 @@ def check_worker(settings: Settings, store: Store) -> Check:
     return info(name, f"not running: last heartbeat {age_words(status['heartbeat_age_s'])} ago.{warn}", start)
 
 
+def check_tax(settings: Settings) -> Check:
+    name = "uk capital gains"
+    if settings.account_type == "isa":
+        return Check(name, True, "a Stocks ISA (PAPISHARES_ACCOUNT_TYPE=isa): gains are tax-free, nothing to compute.")
+    from papishares.history import tax
+
+    version = tax.tool_version()
+    if version is None:
+        return info(name, "cgt-calc is not installed: the History page cannot compute the capital gains.",
+                    "make run builds .venv-cgt when Python 3.12+ is on the machine, or set PAPISHARES_CGT_CALC")
+    return Check(name, True, f"{version} ready (History page, `papishares history tax`).")
+
+
 # -- the run -----------------------------------------------------------------------------------------------
 def run_checks(settings: Settings, service: Any = None, *, send_test: bool = False,
                progress: Callable[[Check], None] | None = None) -> Report:
@@ -505,7 +518,8 @@ def run_checks(settings: Settings, service: Any = None, *, send_test: bool = Fal
         _guarded("broker data", lambda: check_data_quality(probe)),
         _guarded("exchange schedules", lambda: check_schedules(service, probe)),
         _guarded("telegram", lambda: check_telegram(settings, store, send_test)),
-        _guarded("worker", lambda: check_worker(settings, store)))
+        _guarded("worker", lambda: check_worker(settings, store)),
+        _guarded("uk capital gains", lambda: check_tax(settings)))
     return Report(tuple(checks))
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from papishares.history.tax import tool_path
 from tests.fakes.t212_server import FakeTrading212
 from tests.fakes.telegram_server import TelegramServer
 
@@ -67,7 +68,18 @@ def test_a_working_account_passes_every_check_and_sends_no_order(t212_server: Fa
     assert "not checked without an order" in by_name["scope orders:execute"]["detail"]
     assert by_name["rate-limit headers"]["status"] == "pass"
     assert by_name["worker"]["ok"] is True and "not started" in by_name["worker"]["detail"]
+    if tool_path() is not None:
+        assert by_name["uk capital gains"]["ok"] is True and "cgt-calc 2.0.0 ready" in by_name["uk capital gains"]["detail"]
     no_orders(t212_server)
+
+
+def test_the_capital_gains_line_for_an_isa_and_without_cgt_calc(t212_server: FakeTrading212, tmp_path: Path) -> None:
+    isa = lines(doctor(t212_server, tmp_path, PAPISHARES_ACCOUNT_TYPE="isa"))["uk capital gains"]
+    assert "ISA" in isa and "tax-free" in isa
+    out = doctor(t212_server, tmp_path, "--json", PAPISHARES_CGT_CALC=str(tmp_path / "no-such-cgt-calc"))
+    check = {c["name"]: c for c in json.loads(out.stdout)["checks"]}["uk capital gains"]
+    assert check["status"] == "info" and "not installed" in check["detail"] and "Python 3.12" in check["fix"]
+    assert out.returncode == 0  # an info line, not a failure
 
 
 def test_a_rejected_key_exits_3_with_a_fix(t212_server: FakeTrading212, tmp_path: Path) -> None:

@@ -79,6 +79,20 @@ def tool_path() -> str | None:
     return shutil.which("cgt-calc")
 
 
+def tool_version() -> str | None:
+    """`cgt-calc --version` of the tool Papishares would run, or None when there is none that runs."""
+    tool = tool_path()
+    if not tool:
+        return None
+    try:
+        proc = subprocess.run([tool, "--version"], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.strip() or None
+
+
 def tax_year_of(day: date) -> int:
     return day.year if (day.month, day.day) >= (4, 6) else day.year - 1
 
