@@ -21,6 +21,12 @@ KINDS: dict[str, str] = {  # alert kind (papishares.alerts) -> what a person rea
     "autosell_unknown": "sale outcome unknown",
     "autosell_dry_run": "would sell (dry run)",
     "auth_rejected": "API key rejected",
+    "units_mismatch": "price units in doubt (no stop, no sale)",
+    "broker_stop_filled": "sold by the stop at the broker",
+    "broker_stop_emergency": "stop at the broker cancelled for a sale",
+    "broker_stop_cancelled": "stop at the broker cancelled outside Papishares",
+    "broker_stop_expired": "stop at the broker expired (placed again)",
+    "broker_stop_refused": "stop orders refused by the broker",
 }
 MODES = ("on", "silent", "off")
 MODES_KEY = "notify.modes"
