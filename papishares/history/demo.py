@@ -28,7 +28,8 @@ TRADES = (
     ("TSLA_US_EQ", 120, 18, 1600, False), ("MCp_EQ", 95, 24, 2000, True), ("GOOGL_US_EQ", 60, 33, 2300, False),
     ("BRK_B_US_EQ", 45, 20, 1000, True), ("ULVRl_EQ", 22, 8, 1200, False),
 )
-FLOWS = ((365, "DEPOSIT", 10_000.0), (270, "DEPOSIT", 3_000.0), (160, "DEPOSIT", 2_500.0), (10, "WITHDRAW", 750.0))
+DEPOSITS = ((365, 10_000.0), (270, 3_000.0), (160, 2_500.0))  # (days before the seeding, GBP)
+LAST_FLOW_AGO = 10  # days: the last flow, a withdrawal sized so the year ends at the live account's value
 DIVIDEND_YIELD = {"AAPL_US_EQ": 0.005, "MSFT_US_EQ": 0.008, "RRl_EQ": 0.01, "LLOYl_EQ": 0.05, "VUSAl_EQ": 0.012,
                   "SAPd_EQ": 0.012}
 RISK_SHARE = 0.007  # the default RISK_PERCENTAGE: each past trade risked about this of the account
@@ -62,6 +63,29 @@ def _order(order_id: int, ticker: str, side: str, qty: float, price: float, at: 
     }
 
 
+def _openings(seed: int, anchor: float) -> list[dict[str, Any]]:
+    """The held positions' opening buys, as the demo broker seeded them (papishares.broker.demo):
+    from the universe, not from demo_positions, so a position the demo sells later keeps its buy."""
+    out = []
+    for inst in sim.held():
+        opened = anchor - inst.held_weeks * 7 * DAY
+        out.append({"ticker": inst.ticker, "qty": float(inst.held_quantity), "opened": opened,
+                    "avg": round(sim.price(inst.ticker, opened, seed) * inst.avg_factor, 2)})
+    return out
+
+
+def flows(seed: int, anchor: float) -> list[tuple[float, str, float]]:
+    """(days before the seeding, DEPOSIT | WITHDRAW, GBP). The last flow closes the gap between the
+    year's history and the live account: net deposits + realised + unrealised = its START_VALUE,
+    which leaves the history's cash equal to the live cash too (one seam, no jump)."""
+    realised = sum(t["pnl"] for t in _past_trades(seed, anchor))
+    unrealised = sum(o["qty"] * (sim.price(o["ticker"], anchor, seed) - o["avg"]) * sim.UNIVERSE[o["ticker"]].fx
+                     for o in _openings(seed, anchor))
+    gap = round(sum(a for _, a in DEPOSITS) + realised + unrealised - sim.START_VALUE, 2)
+    last = (LAST_FLOW_AGO, "WITHDRAW", gap) if gap >= 0 else (LAST_FLOW_AGO, "DEPOSIT", -gap)
+    return [(ago, "DEPOSIT", amount) for ago, amount in DEPOSITS] + ([last] if abs(gap) >= 0.01 else [])
+
+
 def _past_trades(seed: int, anchor: float) -> list[dict[str, Any]]:
     out = []
     for n, (ticker, ago, held, budget, auto) in enumerate(TRADES):
@@ -84,10 +108,8 @@ def items(store: Store, seed: int) -> dict[str, list[dict[str, Any]]]:
         base = SYNTHETIC_IDS + 2 * t["n"]
         orders.append(_order(base, t["ticker"], "BUY", t["qty"], t["entry"], t["opened"]))
         orders.append(_order(base + 1, t["ticker"], "SELL", t["qty"], t["exit"], t["closed"], t["pnl"]))
-    for n, row in enumerate(store.query("SELECT ticker, quantity, average_price, created_at FROM demo_positions")):
-        if row["ticker"] in sim.UNIVERSE and row["created_at"]:
-            orders.append(_order(SYNTHETIC_IDS + 1000 + n, row["ticker"], "BUY", float(row["quantity"]),
-                                 float(row["average_price"]), float(row["created_at"])))
+    for n, o in enumerate(_openings(seed, anchor)):
+        orders.append(_order(SYNTHETIC_IDS + 1000 + n, o["ticker"], "BUY", o["qty"], o["avg"], o["opened"]))
     for row in store.query("SELECT id, ticker, quantity, fill_price, filled_at FROM demo_orders "
                            "WHERE status = 'FILLED' AND fill_price IS NOT NULL"):
         qty = float(row["quantity"])
@@ -98,6 +120,8 @@ def items(store: Store, seed: int) -> dict[str, list[dict[str, Any]]]:
         inst = sim.UNIVERSE[ticker]
         for q in range(4):
             paid = anchor - (20 + 91 * q + len(ticker)) * DAY
+            if paid < anchor - inst.held_weeks * 7 * DAY:
+                continue  # paid only on shares held at the time
             per_share = round(sim.price(ticker, paid, seed) * yearly / 4, 4)
             amount = round(per_share * inst.held_quantity * inst.fx * 0.85, 2)  # after 15% withholding
             dividends.append({"reference": f"DEMO-DIV-{ticker}-{q}", "ticker": ticker, "amount": amount,
@@ -106,7 +130,7 @@ def items(store: Store, seed: int) -> dict[str, list[dict[str, Any]]]:
                               "paidOn": _iso(paid), "type": "ORDINARY",
                               "instrument": {"ticker": ticker, "name": inst.name, "currency": inst.currency}})
     transactions = [{"reference": f"DEMO-TX-{n}", "type": kind, "amount": amount, "currency": sim.ACCOUNT_CURRENCY,
-                     "dateTime": _iso(anchor - ago * DAY)} for n, (ago, kind, amount) in enumerate(FLOWS)]
+                     "dateTime": _iso(anchor - ago * DAY)} for n, (ago, kind, amount) in enumerate(flows(seed, anchor))]
     out = {"orders": orders, "dividends": dividends, "transactions": transactions}
     return {k: sorted(v, key=lambda i, k=k: _when(k, i), reverse=True) for k, v in out.items()}
 
@@ -157,20 +181,22 @@ def seed_records(store: Store, seed: int) -> None:
 
 
 def _daily_points(conn: sqlite3.Connection, trades: list[dict[str, Any]], anchor: float, seed: int) -> None:
-    """A year of end-of-day values before the demo began: deposits + realised + open trades' value
-    change; risk is RISK_SHARE per open trade. Days the snapshots recorded are never overwritten."""
+    """A year of end-of-day values before the demo began: deposits + realised + the value change of
+    open trades and of the positions held since their opening; risk is RISK_SHARE per open line. Days the snapshots recorded are never overwritten."""
     start = datetime.fromtimestamp(anchor - 365 * DAY, UTC).date()
     end = datetime.fromtimestamp(anchor, UTC).date()
+    money, held = flows(seed, anchor), _openings(seed, anchor)
     day = start
     rows = []
     while day < end:
         ts = datetime(day.year, day.month, day.day, 21, tzinfo=UTC).timestamp()
-        deposits = sum(a if k == "DEPOSIT" else -a for ago, k, a in FLOWS
+        deposits = sum(a if k == "DEPOSIT" else -a for ago, k, a in money
                        if datetime.fromtimestamp(anchor - ago * DAY, UTC).date() <= day)
         realised = sum(t["pnl"] for t in trades if t["closed"] <= ts)
-        open_ = [t for t in trades if t["opened"] <= ts < t["closed"]]
-        invested = sum(t["qty"] * sim.price(t["ticker"], ts, seed) * sim.UNIVERSE[t["ticker"]].fx for t in open_)
-        cost = sum(t["qty"] * t["entry"] * sim.UNIVERSE[t["ticker"]].fx for t in open_)
+        open_ = [(t["ticker"], t["qty"], t["entry"]) for t in trades if t["opened"] <= ts < t["closed"]]
+        open_ += [(o["ticker"], o["qty"], o["avg"]) for o in held if o["opened"] <= ts]
+        invested = sum(q * sim.price(t, ts, seed) * sim.UNIVERSE[t].fx for t, q, _ in open_)
+        cost = sum(q * entry * sim.UNIVERSE[t].fx for t, q, entry in open_)
         value = deposits + realised + invested - cost
         if deposits > 0:
             rows.append((day.isoformat(), round(value, 2), round(value - invested, 2), round(invested, 2),
