@@ -140,7 +140,6 @@ def test_history_page_computes_the_demo_uk_capital_gains(app: dict[str, Any], br
     try:
         page.goto(f"{app['url']}/History")
         _settled(page, "History")
-        page.screenshot(path=str(SHOTS / "papishares_History_before.png"), full_page=True)
         page.locator("button:has-text(\"Compute from the demo's history\")").first.click()
         page.wait_for_selector("text=not tax advice", timeout=60_000)
         _settled(page, "History")
