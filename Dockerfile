@@ -3,6 +3,22 @@
 #   docker run ... papishares:local worker [--once|--dry-run]
 #   docker run ... papishares:local snapshot --json   (any papishares command)
 # No secret is baked in: credentials come from the environment at run time (.env is never copied).
+
+# cgt-calc (the History page's UK capital gains) needs Python 3.12+, the app runs on 3.11: uv fetches
+# a relocatable CPython 3.12 (python-build-standalone) and builds cgt-calc's own virtualenv, copied
+# below at the same paths.
+FROM python:3.11.13-slim-bookworm AS cgt
+ENV UV_PYTHON_INSTALL_DIR=/opt/uv-python \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+COPY requirements-cgt.txt constraints-cgt.txt /tmp/
+RUN pip install --no-cache-dir uv==0.13.9 \
+    && uv python install 3.12.16 \
+    && uv venv --python 3.12.16 /opt/cgt \
+    && uv pip install --no-cache --python /opt/cgt/bin/python -r /tmp/requirements-cgt.txt -c /tmp/constraints-cgt.txt \
+    && /opt/cgt/bin/cgt-calc --version
+
 FROM python:3.11.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -25,6 +41,9 @@ WORKDIR /app
 COPY requirements.txt constraints.txt ./
 RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt
 
+COPY --from=cgt /opt/uv-python /opt/uv-python
+COPY --from=cgt /opt/cgt /opt/cgt
+
 # The code (what .dockerignore lets through: the package, the pages, the entrypoint), owned by
 # root and so read-only for the app user.
 COPY . .
@@ -38,6 +57,7 @@ ENV PYTHONPATH=/app \
     PAPISHARES_APP_DIR=/app \
     HOME=/home/papishares \
     DB_PATH=/data/papishares.db \
+    PAPISHARES_CGT_CALC=/opt/cgt/bin/cgt-calc \
     STREAMLIT_SERVER_HEADLESS=true \
     STREAMLIT_SERVER_ADDRESS=0.0.0.0 \
     STREAMLIT_SERVER_PORT=8501 \

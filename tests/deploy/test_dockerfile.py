@@ -49,13 +49,26 @@ def test_hadolint_has_nothing_to_say() -> None:
 
 
 def test_base_is_python_311_slim_pinned_to_a_patch_tag() -> None:
-    [(_, base)] = [i for i in instructions() if i[0] == "FROM"]
+    *_, (_, base) = [i for i in instructions() if i[0] == "FROM"]  # the last stage is the image
     assert re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)?", base), base
+
+
+def test_cgt_calc_gets_its_own_pinned_python_and_virtualenv() -> None:
+    stages = [rest for word, rest in instructions() if word == "FROM"]
+    assert len(stages) == 2 and stages[0].endswith(" AS cgt") and stages[0].split()[0] == stages[1]
+    run = instructions()[index_of("RUN", "uv python install")][1]
+    assert re.search(r"uv==\d+\.\d+\.\d+", run) and re.search(r"uv python install 3\.12\.\d+", run)
+    assert "-r /tmp/requirements-cgt.txt -c /tmp/constraints-cgt.txt" in run and "cgt-calc --version" in run
+    copies = [rest for word, rest in instructions() if word == "COPY" and rest.startswith("--from=cgt")]
+    assert copies == ["--from=cgt /opt/uv-python /opt/uv-python", "--from=cgt /opt/cgt /opt/cgt"]
+    env = " ".join(rest for word, rest in instructions() if word == "ENV")
+    assert "PAPISHARES_CGT_CALC=/opt/cgt/bin/cgt-calc" in env
+    assert index_of("COPY", "--from=cgt /opt/cgt") < index_of("USER", "10001")
 
 
 def test_pinned_dependencies_are_installed_before_the_code_is_copied() -> None:
     reqs = index_of("COPY", "requirements.txt")
-    install = index_of("RUN", "pip install")
+    install = index_of("RUN", "pip install --no-cache-dir -r requirements.txt")
     code = index_of("COPY", ". .")
     assert reqs < install < code
     run = instructions()[install][1]
@@ -109,9 +122,8 @@ def test_build_context_lets_through_only_what_the_image_needs() -> None:
         for line in (REPO / ".dockerignore").read_text().splitlines()
         if line.startswith("!")
     ]
-    assert {"requirements.txt", "constraints.txt", "papishares", "Home.py", "pages", "deploy/docker"} <= set(
-        allowed
-    )
+    assert {"requirements.txt", "constraints.txt", "requirements-cgt.txt", "constraints-cgt.txt", "papishares",
+            "Home.py", "pages", "deploy/docker"} <= set(allowed)
     assert not {".env", ".venv", ".git", "tests", ".cache"} & set(allowed)
 
 
