@@ -16,7 +16,7 @@ COPY requirements-cgt.txt constraints-cgt.txt /tmp/
 RUN pip install --no-cache-dir uv==0.13.9 \
     && uv python install 3.12.16 \
     && uv venv --python 3.12.16 /opt/cgt \
-    && uv pip install --no-cache --python /opt/cgt/bin/python -r /tmp/requirements-cgt.txt -c /tmp/constraints-cgt.txt \
+    && uv pip install --no-cache --compile-bytecode --python /opt/cgt/bin/python -r /tmp/requirements-cgt.txt -c /tmp/constraints-cgt.txt \
     && /opt/cgt/bin/cgt-calc --version
 
 FROM python:3.11.13-slim-bookworm
