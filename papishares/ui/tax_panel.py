@@ -42,8 +42,9 @@ def show(settings: Settings) -> None:
         return
     demo = settings.environment == "demo-sim"
     label = "Compute from the demo's history" if demo else "Compute from Trading 212's report"
-    if st.button(label, key="tax_compute", help="Trading 212's CSV report through cgt-calc (HMRC's share "
-                 "matching rules); the report is kept beside the database"):
+    source = "The demo's history in Trading 212's export columns" if demo else "Trading 212's CSV report"
+    if st.button(label, key="tax_compute", help=f"{source} through cgt-calc (HMRC's share matching rules); "
+                 "the report is kept beside the database"):
         with st.spinner("Fetching the report and running cgt-calc..."):
             _, err = data.guarded("The UK capital gains summary", _compute, settings)
         if err:
