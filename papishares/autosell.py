@@ -372,6 +372,8 @@ class AutoSeller:
             if ticker in sells:
                 status, note = "placed", f"found pending sell order {sells[ticker].id} at the broker"
                 order_id: int | None = sells[ticker].id
+            elif view is not None and data_quality.hold_reason(view) is not None:
+                continue  # in-doubt position data (a null quantity...) proves nothing: decided on good data
             elif view is None or view.quantity < before - EPS:
                 status, note, order_id = "filled", "the position is gone or smaller: the sell went through", None
             elif self.clock() - float(intent["created_at"]) < self.unknown_grace:

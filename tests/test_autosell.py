@@ -358,6 +358,34 @@ def test_an_unproven_outcome_holds_the_position_until_rearmed(rig: Rig) -> None:
     assert rig.server.count("POST", "/equity/orders/market") == 2 and rig.intents()[-1]["status"] == "filled"
 
 
+def test_a_null_quantity_costs_that_position_only_even_while_its_sale_is_unproven(rig: Rig) -> None:
+    # INTERFACE.md: one malformed item costs that item only. A position served with "quantity": null
+    # (any field can be null) used to raise a TypeError out of the snapshot and the reconciliation,
+    # so no position was protected for as long as the broker sent it.
+    from tests.test_data_quality import positions_body
+
+    msft = "MSFT_US_EQ"  # 5 @ 310, price 415.2; its calculated stop is about 388
+    rig.server.inject("POST", "/equity/orders/market", "status", status=502)  # TSLA's sale: outcome unknown
+    breach(rig)
+    rig.cycle()
+    assert [i["status"] for i in rig.intents()] == ["unknown"]
+    rig.server.set_price(msft, 300.0)
+    rig.server.inject("GET", "/equity/positions", "json", body=positions_body(rig.server, {TSLA: {"quantity": None}}))
+    report = rig.cycle()
+    assert report.ok and "quantity is null" in report_note(rig, TSLA)
+    assert [s["body"]["ticker"] for s in rig.server.sells()] == [msft]  # the healthy breach is sold
+    assert rig.server.count("POST", "/equity/orders/market") == 2  # TSLA's (answered 502) and MSFT's
+    assert [i["status"] for i in rig.intents()][0] == "unknown"  # in-doubt data proves nothing about TSLA's sale
+    rig.cycle()  # good data again: reconciled as usual, never resent
+    assert [h["ticker"] for h in autosell.held_tickers(rig.store)] == [TSLA]
+    assert rig.server.count("POST", "/equity/orders/market") == 2
+
+
+def report_note(rig: Rig, ticker: str) -> str:
+    snap = rig.worker.service.last_snapshot()
+    return (snap.position(ticker).data_note or "") if snap else ""
+
+
 def test_precision_rejection_gets_one_retry_rounded_down(t212_server: FakeTrading212, tmp_path: Path) -> None:
     t212_server.add_position("RRl_EQ", 10.5678, 7000.0, 7000.0)  # the server allows 2 decimals for RR
     t212_server.inject("POST", "/equity/orders/market", "error", status=400,

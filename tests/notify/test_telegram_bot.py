@@ -463,6 +463,22 @@ def test_a_stop_that_filled_meanwhile_is_reported_and_nothing_more_is_sent(guard
     assert "filled meanwhile" in b.tg.edits[-1]["text"] and "Nothing more was sent" in b.tg.edits[-1]["text"]
 
 
+def test_a_refused_cancel_while_the_quantity_is_null_is_decided_on_good_data(guarded: Bot) -> None:
+    from tests.test_stopkeeper import null_quantity_next
+
+    b = guarded
+    b.server.inject("DELETE", "/equity/orders/{id}", "error", status=404, error_type="entity-not-found",
+                    detail="Order not found")
+    ask_and_confirm(b)
+    b.cycle()  # the cancel is refused: filled meanwhile, or not? Only the position can tell
+    null_quantity_next(b)
+    assert b.cycle().ok  # was a TypeError out of the cycle
+    assert b.store.query("SELECT status FROM manual_sells")[0]["status"] == "releasing"
+    b.cycle()
+    b.poll()
+    assert "could not be cancelled" in b.tg.edits[-1]["text"] and market_sells(b.server) == []
+
+
 def test_no_cancel_while_the_market_is_closed(t212_server: FakeTrading212, tg: TelegramServer,
                                              tmp_path: Path) -> None:
     t212_server.set_market_open(51, False)
