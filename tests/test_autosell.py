@@ -279,6 +279,33 @@ def test_a_100x_price_is_never_sold_on_until_the_units_agree(rig: Rig) -> None:
     assert len(rig.server.sells()) == 1  # the units agree again: the breach sells once
 
 
+@pytest.mark.parametrize(("scale", "price_too"), [(0.01, True), (100.0, True), (100.0, False)])
+def test_average_and_price_both_100x_never_sell_on_the_stored_stop(rig: Rig, scale: float, price_too: bool) -> None:
+    # The broker switches one position's average price AND current price to the other unit (pounds for
+    # pence, or back) for a few answers: they agree with each other and, from the second answer, with
+    # the last recorded price, but not with the high-water mark and the stop stored in the old units.
+    # (Or the average price alone, which used to lift the high-water mark 100x.)
+    rr = "RRl_EQ"  # 400 @ 420 GBX, price 612.4; its stop about 585.7
+    rig.cycle(wait=False)
+    pos = rig.server.positions[rr]
+    avg, price = pos.average_price, pos.current_price
+    with rig.server.lock:
+        pos.average_price, pos.current_price = avg * scale, price * (scale if price_too else 1.0)
+    for _ in range(3):
+        rig.cycle()
+        view = rig.worker.previous.position(rr)
+        assert view.units_note and view.stop_loss_price is None
+    assert [s for s in rig.server.sells() if s["body"]["ticker"] == rr] == []
+    with rig.server.lock:
+        pos.average_price, pos.current_price = avg, price  # the units are back
+    for _ in range(3):
+        rig.cycle()
+    assert [s for s in rig.server.sells() if s["body"]["ticker"] == rr] == []
+    view = rig.worker.previous.position(rr)
+    assert view.units_note is None and view.max_price == pytest.approx(price)
+    assert view.stop_loss_price == pytest.approx(585.7, abs=0.5)  # the stop in force before, never 100x
+
+
 def test_positions_in_doubt_are_always_skipped() -> None:
     bad = decide(position(current_price=200.0, data_note="walletImpact is null"), "k", ctx())
     assert bad is not None and (bad.action, bad.reason, bad.alert) == ("skip", "bad_data", False)
