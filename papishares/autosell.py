@@ -58,6 +58,9 @@ class SellContext:
     pending_sell: frozenset[str] = frozenset()  # tickers with a pending SELL order of the user's
     broker_stop: frozenset[str] = frozenset()  # tickers whose shares a managed stop covers (or just released)
     done: frozenset[str] = frozenset()  # breach keys already acted on
+    # tickers with an order request recorded after this snapshot's positions were fetched (a sale or a
+    # stop earlier in this cycle): its quantities and pending orders predate that order
+    sent_since_data: frozenset[str] = frozenset()
     unconfirmed: frozenset[str] = frozenset()  # prices no earlier worker cycle has confirmed
     precision: dict[str, int] = field(default_factory=dict)
 
@@ -121,6 +124,9 @@ def checked(p: PositionView, key: str, ctx: SellContext, quantity: float, where:
                                      "waiting for the next cycle to confirm it")
     if p.ticker in ctx.broker_stop:
         return skip("broker_stop", "a stop order kept at the broker covers its shares")
+    if p.ticker in ctx.sent_since_data:
+        return skip("sent_since_data", "an order for it was sent after these prices were fetched; "
+                                       "waiting for fresh data")
     if p.market_open is not True:
         return skip("market_closed", "its exchange is closed by the Trading 212 schedule"
                     if p.market_open is False else "its exchange's schedule is unknown")
@@ -257,6 +263,8 @@ class AutoSeller:
             dry_run=self.dry_run,
             held=frozenset(h["ticker"] for h in held_tickers(self.store)),
             unresolved=frozenset(i["ticker"] for i in orderjournal.unresolved(self.store)),  # any kind
+            sent_since_data=orderjournal.sent_since(self.store, snapshot.data_time.timestamp())
+            if snapshot.data_time is not None else frozenset(),
             pending_sell=pending_sells(snapshot.orders, orderjournal.managed_order_ids(self.store)),
             broker_stop=broker_stop,
             done=done,
@@ -364,6 +372,8 @@ class AutoSeller:
             if ticker in sells:
                 status, note = "placed", f"found pending sell order {sells[ticker].id} at the broker"
                 order_id: int | None = sells[ticker].id
+            elif view is not None and data_quality.hold_reason(view) is not None:
+                continue  # in-doubt position data (a null quantity...) proves nothing: decided on good data
             elif view is None or view.quantity < before - EPS:
                 status, note, order_id = "filled", "the position is gone or smaller: the sell went through", None
             elif self.clock() - float(intent["created_at"]) < self.unknown_grace:

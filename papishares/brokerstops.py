@@ -163,11 +163,11 @@ def by_urgency(plans: list[StopPlan], prices: dict[str, float]) -> list[StopPlan
     return sorted(plans, key=key)
 
 
-def protection(quantity: float, manual_qty: float, broker_qty: float, calculated_stop: float | None,
+def protection(quantity: float | None, manual_qty: float, broker_qty: float, calculated_stop: float | None,
                worker_acts: bool) -> str:
     """What acts at the stop (INTERFACE.md): manual | broker | partial | worker | alert | none."""
     covered = max(0.0, manual_qty) + max(0.0, broker_qty)
-    if quantity > 0 and covered >= quantity - 1e-6:
+    if quantity is not None and quantity > 0 and covered >= quantity - 1e-6:  # null: a broker item in doubt
         return "broker" if broker_qty > 0 else "manual"
     if covered > 0:
         return "partial"

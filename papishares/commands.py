@@ -435,7 +435,7 @@ def execute_requested_sells(store: Store, seller: autosell.AutoSeller, snapshot:
         qty = quantity.sell_quantity(p.quantity_available + reserved, ctx.precision.get(ticker))
         d = autosell.checked(p, key, ctx, qty, f"price {p.current_price:g}, your /sell", "Selling")
         decisions.append(d)
-        if d.action == "skip" and d.reason in ("reconciling", "stale", "suspect_price"):
+        if d.action == "skip" and d.reason in ("reconciling", "stale", "suspect_price", "sent_since_data"):
             continue  # may clear within seconds: look again next cycle
         if d.action != "sell":
             message = sell_release.own_orders_text(p) if d.reason == "pending_sell" else d.message

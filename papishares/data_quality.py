@@ -26,9 +26,11 @@ class Marked(Protocol):
     units_note: str | None
 
 
-def units_problem(price: float | None, average: float | None, last: float | None, currency: str) -> str | None:
-    """A note when the price is ~100x from the average price or the last recorded price, else None."""
-    for reference, what in ((average, "average price"), (last, "last recorded price")):
+def units_problem(price: float | None, average: float | None, last: float | None, currency: str,
+                  high: float | None = None) -> str | None:
+    """A note when the price is ~100x from the average price, the last recorded price or the
+    high-water mark recorded for the position (the stored stop stands in its units), else None."""
+    for reference, what in ((average, "average price"), (last, "last recorded price"), (high, "high-water mark")):
         if units.units_mismatch(price, reference):
             return units.units_note(float(price), float(reference), what, currency)  # type: ignore[arg-type]
     return None

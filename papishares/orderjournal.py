@@ -82,6 +82,13 @@ def busy(conn: sqlite3.Connection, ticker: str) -> bool:
                         (ticker,)).fetchone() is not None
 
 
+def sent_since(store: Store, moment: float) -> frozenset[str]:
+    """Tickers with an order request of any kind recorded at or after `moment` (whatever its outcome):
+    data fetched before `moment` no longer shows what is available or pending for them."""
+    return frozenset(r[0] for r in store.execute("SELECT DISTINCT ticker FROM sell_intents WHERE created_at >= ?",
+                                                 (moment,)))
+
+
 @dataclass
 class OrderJournal:
     store: Store

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from papishares import brokerstops, stopkeeper
+from papishares import brokerstops, data_quality, stopkeeper
 from papishares.models import PositionView, Snapshot
 from papishares.store import Store
 
@@ -84,6 +84,8 @@ def follow(store: Store, intent: dict[str, Any], snapshot: Snapshot,
         return SELL, "releasing", ""  # the sale is checked again on this fresh data (what is available now)
     detail = json.loads(intent["detail"] or "{}")
     view = snapshot.position(intent["ticker"])
+    if status != "filled" and view is not None and data_quality.hold_reason(view) is not None:
+        return WAIT, "releasing", ""  # in-doubt position data cannot tell a fill from a refusal
     shrank = view is None or view.quantity < float(detail.get("position_quantity") or 0) - EPS
     if status == "filled" or shrank:  # a cancel refused (404) because the stop had just filled
         return DONE, "filled", (f"Not sent: the stop at the broker (order {order_id}) filled meanwhile, so the "

@@ -236,7 +236,8 @@ class Service:
             else:
                 rec = self.store.record_price(p.ticker, p.quantity, p.average_price, p.current_price, now, opened,
                                               fetched_at)
-                note = data_quality.units_problem(p.current_price, p.average_price, rec.prev_price, p.currency)
+                note = data_quality.units_problem(p.current_price, p.average_price, rec.prev_price, p.currency,
+                                                  rec.max_price)
                 if note:
                     unit_notes[p.ticker] = note
             records[p.ticker] = rec

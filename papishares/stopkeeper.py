@@ -192,7 +192,6 @@ class StopKeeper:
                 ticker = intent["ticker"]
                 detail = json.loads(intent["detail"] or "{}")
                 view = snapshot.position(ticker)
-                shrank = view is None or view.quantity < float(detail.get("position_quantity") or 0) - EPS
                 if kind == orderjournal.STOP_CANCEL:
                     order_id = int(intent["broker_order_id"] or 0)
                     if any(o.id == order_id for o in pending):
@@ -200,6 +199,9 @@ class StopKeeper:
                         self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id}: it is still "
                                   "pending at the broker (not cancelled)", {"key": intent["key"]})
                         continue
+                    if view is not None and data_quality.hold_reason(view) is not None:
+                        continue  # filled or cancelled: in-doubt position data cannot tell, good data will
+                    shrank = view is None or view.quantity < float(detail.get("position_quantity") or 0) - EPS
                     self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?",
                                        (ticker, order_id))
                     status = "filled" if shrank else "cancelled"
@@ -246,10 +248,10 @@ class StopKeeper:
             if int(row["order_id"]) in pending or ticker in busy or not data_since(float(row["placed_at"])):
                 continue
             view = snapshot.position(ticker)
-            shrank = view is None or view.quantity < float(row["position_quantity"] or 0) - EPS
             if view is not None and data_quality.hold_reason(view) is not None:
                 undecided.add(ticker)
                 continue  # in-doubt data proves nothing about the order: decided on good data
+            shrank = view is None or view.quantity < float(row["position_quantity"] or 0) - EPS
             order_id = int(row["order_id"])
             found = None if shrank else stopgone.evidence(self.store, self.broker, snapshot, order_id)
             if not shrank and found is None:

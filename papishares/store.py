@@ -264,7 +264,9 @@ class Store:
         pounds) never enters the high-water mark, not even on first sight or when seen again.
         A price more than 50% away from the last recorded one does not raise the high-water mark
         until it is seen again in a LATER broker answer (`fetched_at`; the same cached answer read
-        twice confirms nothing): a pence/pounds mix-up must never lift a stop 100x. `opened_at` is
+        twice confirms nothing): a pence/pounds mix-up must never lift a stop 100x. Nor does a price
+        (or an average price) about 100x away from the stored high-water mark, even when the price and
+        the average agree with each other: the stored stop stands in the high's units. `opened_at` is
         the broker's creation time of the position: one created after the stored state began is a
         new position (sold and bought back between two looks), so its state starts afresh.
         """
@@ -280,6 +282,10 @@ class Store:
                     :opened, :now)
             ON CONFLICT(ticker) DO UPDATE SET
                 max_price = CASE
+                    WHEN position_state.max_price > 0 AND excluded.last_price > 0
+                      AND max(excluded.last_price / position_state.max_price,
+                              position_state.max_price / excluded.last_price) >= :units
+                    THEN position_state.max_price  -- a price in other units than the stored high: kept
                     WHEN NOT :lift
                       OR (excluded.last_price_at > coalesce(position_state.last_price_at, 0)
                           AND position_state.last_price > 0
@@ -287,7 +293,11 @@ class Store:
                       OR (excluded.last_price_at <= coalesce(position_state.last_price_at, 0)
                           AND position_state.prev_price > 0
                           AND abs(excluded.last_price / position_state.prev_price - 1) > :move)
-                    THEN max(position_state.max_price, excluded.average_price)
+                    THEN max(position_state.max_price, CASE WHEN position_state.max_price > 0
+                        AND excluded.average_price > 0
+                        AND max(excluded.average_price / position_state.max_price,
+                                position_state.max_price / excluded.average_price) >= :units
+                        THEN 0 ELSE excluded.average_price END)  -- nor an average in other units
                     ELSE max(position_state.max_price, excluded.max_price) END,
                 prev_price = CASE WHEN excluded.last_price_at > coalesce(position_state.last_price_at, 0)
                     THEN position_state.last_price ELSE position_state.prev_price END,
@@ -301,7 +311,8 @@ class Store:
             RETURNING max_price, prev_price
             """,
             {"t": ticker, "q": quantity, "avg": average_price, "price": price, "now": now,
-             "move": units.SUSPECT_MOVE, "lift": int(not units.units_mismatch(price, average_price)),
+             "move": units.SUSPECT_MOVE, "units": units.UNITS_RATIO,
+             "lift": int(not units.units_mismatch(price, average_price)),
              "opened": now if opened_at is None else opened_at,
              "fetched": now if fetched_at is None else fetched_at},
         )

@@ -279,6 +279,33 @@ def test_a_100x_price_is_never_sold_on_until_the_units_agree(rig: Rig) -> None:
     assert len(rig.server.sells()) == 1  # the units agree again: the breach sells once
 
 
+@pytest.mark.parametrize(("scale", "price_too"), [(0.01, True), (100.0, True), (100.0, False)])
+def test_average_and_price_both_100x_never_sell_on_the_stored_stop(rig: Rig, scale: float, price_too: bool) -> None:
+    # The broker switches one position's average price AND current price to the other unit (pounds for
+    # pence, or back) for a few answers: they agree with each other and, from the second answer, with
+    # the last recorded price, but not with the high-water mark and the stop stored in the old units.
+    # (Or the average price alone, which used to lift the high-water mark 100x.)
+    rr = "RRl_EQ"  # 400 @ 420 GBX, price 612.4; its stop about 585.7
+    rig.cycle(wait=False)
+    pos = rig.server.positions[rr]
+    avg, price = pos.average_price, pos.current_price
+    with rig.server.lock:
+        pos.average_price, pos.current_price = avg * scale, price * (scale if price_too else 1.0)
+    for _ in range(3):
+        rig.cycle()
+        view = rig.worker.previous.position(rr)
+        assert view.units_note and view.stop_loss_price is None
+    assert [s for s in rig.server.sells() if s["body"]["ticker"] == rr] == []
+    with rig.server.lock:
+        pos.average_price, pos.current_price = avg, price  # the units are back
+    for _ in range(3):
+        rig.cycle()
+    assert [s for s in rig.server.sells() if s["body"]["ticker"] == rr] == []
+    view = rig.worker.previous.position(rr)
+    assert view.units_note is None and view.max_price == pytest.approx(price)
+    assert view.stop_loss_price == pytest.approx(585.7, abs=0.5)  # the stop in force before, never 100x
+
+
 def test_positions_in_doubt_are_always_skipped() -> None:
     bad = decide(position(current_price=200.0, data_note="walletImpact is null"), "k", ctx())
     assert bad is not None and (bad.action, bad.reason, bad.alert) == ("skip", "bad_data", False)
@@ -356,6 +383,34 @@ def test_an_unproven_outcome_holds_the_position_until_rearmed(rig: Rig) -> None:
     assert autosell.rearm(rig.store, TSLA) is False
     rig.cycle()
     assert rig.server.count("POST", "/equity/orders/market") == 2 and rig.intents()[-1]["status"] == "filled"
+
+
+def test_a_null_quantity_costs_that_position_only_even_while_its_sale_is_unproven(rig: Rig) -> None:
+    # INTERFACE.md: one malformed item costs that item only. A position served with "quantity": null
+    # (any field can be null) used to raise a TypeError out of the snapshot and the reconciliation,
+    # so no position was protected for as long as the broker sent it.
+    from tests.test_data_quality import positions_body
+
+    msft = "MSFT_US_EQ"  # 5 @ 310, price 415.2; its calculated stop is about 388
+    rig.server.inject("POST", "/equity/orders/market", "status", status=502)  # TSLA's sale: outcome unknown
+    breach(rig)
+    rig.cycle()
+    assert [i["status"] for i in rig.intents()] == ["unknown"]
+    rig.server.set_price(msft, 300.0)
+    rig.server.inject("GET", "/equity/positions", "json", body=positions_body(rig.server, {TSLA: {"quantity": None}}))
+    report = rig.cycle()
+    assert report.ok and "quantity is null" in report_note(rig, TSLA)
+    assert [s["body"]["ticker"] for s in rig.server.sells()] == [msft]  # the healthy breach is sold
+    assert rig.server.count("POST", "/equity/orders/market") == 2  # TSLA's (answered 502) and MSFT's
+    assert [i["status"] for i in rig.intents()][0] == "unknown"  # in-doubt data proves nothing about TSLA's sale
+    rig.cycle()  # good data again: reconciled as usual, never resent
+    assert [h["ticker"] for h in autosell.held_tickers(rig.store)] == [TSLA]
+    assert rig.server.count("POST", "/equity/orders/market") == 2
+
+
+def report_note(rig: Rig, ticker: str) -> str:
+    snap = rig.worker.service.last_snapshot()
+    return (snap.position(ticker).data_note or "") if snap else ""
 
 
 def test_precision_rejection_gets_one_retry_rounded_down(t212_server: FakeTrading212, tmp_path: Path) -> None:

@@ -251,6 +251,39 @@ def test_a_stop_whose_end_cannot_be_read_yet_is_not_replaced_meanwhile(rig: Rig)
     assert TSLA in stopkeeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
 
 
+def null_quantity_next(rig: Rig) -> None:
+    """The next positions answer serves TSLA with "quantity": null (any field can be null)."""
+    from tests.test_data_quality import positions_body
+
+    rig.server.inject("GET", "/equity/positions", "json", body=positions_body(rig.server, {TSLA: {"quantity": None}}))
+
+
+def test_a_stop_gone_while_the_quantity_is_null_is_decided_on_good_data(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    [order] = stops_at_broker(rig.server)
+    del rig.server.orders[order["id"]]  # the user cancels it in the app
+    null_quantity_next(rig)
+    assert rig.cycle().ok  # was a TypeError out of the cycle: nothing acted for any position
+    assert TSLA not in stopkeeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
+    rig.cycle()
+    assert TSLA in stopkeeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
+
+
+def test_an_unknown_cancel_while_the_quantity_is_null_is_decided_on_good_data(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    rig.server.inject("DELETE", "/equity/orders/{id}", "place_then_500")  # cancelled, then 500: unknown
+    rig.server.set_price(TSLA, 260.0)  # a move
+    rig.cycle()
+    assert [i["status"] for i in rig.intents() if i["kind"] == "stop_cancel"] == ["unknown"]
+    null_quantity_next(rig)
+    assert rig.cycle().ok
+    assert [i["status"] for i in rig.intents() if i["kind"] == "stop_cancel"] == ["unknown"]
+    for _ in range(2):
+        rig.cycle()
+    assert [i["status"] for i in rig.intents() if i["kind"] == "stop_cancel"] == ["cancelled"]
+    assert len(stops_at_broker(rig.server)) == 1 and len(stop_posts(rig.server)) == 2
+
+
 def test_an_order_listed_as_expired_is_not_pending() -> None:
     from papishares.models import Order
 

@@ -206,6 +206,30 @@ def test_a_worker_without_the_lease_never_sends(bot: Bot, t212_server: FakeTradi
         other.close()
 
 
+def test_a_sell_and_auto_sell_in_one_cycle_send_one_order(bot: Bot) -> None:
+    # The user sends /sell while the price falls through the stop: auto-sell sells first in the cycle;
+    # the /sell must not send a second sale on the same snapshot, taken before the first one.
+    bot.say("/sell TSLA")
+    bot.press(*bot.confirm_button())
+    bot.server.set_price(TSLA, 200.0)  # at or below the calculated stop (about 206)
+    bot.cycle()
+    assert len(bot.server.sells()) == 1
+    bot.cycle()  # fresh data: the position is gone, so nothing more is sent
+    bot.poll()
+    assert len(bot.server.sells()) == 1 and TSLA not in bot.server.positions
+    assert "no open position" in bot.tg.edits[-1]["text"]
+
+
+def test_two_sells_confirmed_before_one_cycle_send_one_order(bot: Bot) -> None:
+    bot.store.set_autosell(False)
+    for _ in range(2):  # two /sell commands, each confirmed: two requests
+        bot.say("/sell TSLA")
+        bot.press(*bot.confirm_button())
+    bot.cycle()
+    bot.cycle()
+    assert [s["body"]["quantity"] for s in bot.server.sells()] == [-3]
+
+
 def sold_by_phone(server: FakeTrading212, tg: TelegramServer, db: Path, **overrides: Any) -> str:
     """A fresh worker; the user sends /sell TSLA and confirms; one cycle; the chat's last edit."""
     b = Bot(server, tg, db, **overrides)
@@ -437,6 +461,22 @@ def test_a_stop_that_filled_meanwhile_is_reported_and_nothing_more_is_sent(guard
     b.poll()
     assert market_sells(b.server) == [] and TSLA not in b.server.positions
     assert "filled meanwhile" in b.tg.edits[-1]["text"] and "Nothing more was sent" in b.tg.edits[-1]["text"]
+
+
+def test_a_refused_cancel_while_the_quantity_is_null_is_decided_on_good_data(guarded: Bot) -> None:
+    from tests.test_stopkeeper import null_quantity_next
+
+    b = guarded
+    b.server.inject("DELETE", "/equity/orders/{id}", "error", status=404, error_type="entity-not-found",
+                    detail="Order not found")
+    ask_and_confirm(b)
+    b.cycle()  # the cancel is refused: filled meanwhile, or not? Only the position can tell
+    null_quantity_next(b)
+    assert b.cycle().ok  # was a TypeError out of the cycle
+    assert b.store.query("SELECT status FROM manual_sells")[0]["status"] == "releasing"
+    b.cycle()
+    b.poll()
+    assert "could not be cancelled" in b.tg.edits[-1]["text"] and market_sells(b.server) == []
 
 
 def test_no_cancel_while_the_market_is_closed(t212_server: FakeTrading212, tg: TelegramServer,
