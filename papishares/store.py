@@ -274,6 +274,7 @@ class Store:
         if opened_at is not None:
             self.execute("DELETE FROM position_state WHERE ticker = ? AND opened_at IS NOT NULL AND opened_at < ?",
                          (ticker, opened_at - 1.0))
+        self._follow_split(ticker, quantity, average_price)
         row = self.execute(
             """
             INSERT INTO position_state (ticker, quantity, average_price, max_price, last_price,
@@ -318,6 +319,27 @@ class Store:
         )
         max_price, prev = row[0]
         return PriceRecord(float(max_price), None if prev is None else float(prev))
+
+    def _follow_split(self, ticker: str, quantity: float, average_price: float) -> None:
+        """A stock split seen between two answers (quantity x r, average / r: `units.split_factor`)
+        scales the stored high-water mark, prices and stop into the new scale, so the split is
+        neither a fall through the stop (a sale) nor a stop left far below the price."""
+        with self.transaction() as conn:
+            old = conn.execute("SELECT quantity, average_price, max_price, stop_price FROM position_state "
+                               "WHERE ticker = ?", (ticker,)).fetchone()
+            factor = None if old is None else units.split_factor(old[0], old[1], quantity, average_price)
+            if factor is None:
+                return
+            conn.execute("UPDATE position_state SET max_price = max_price * :f, last_price = last_price * :f, "
+                         "prev_price = prev_price * :f, stop_price = stop_price * :f, stop_quantity = :q, "
+                         "quantity = :q, average_price = :avg WHERE ticker = :t",
+                         {"f": factor, "q": quantity, "avg": average_price, "t": ticker})
+            ratio = f"{1 / factor:g}:1" if factor < 1 else f"1:{factor:g}"
+            conn.execute("INSERT INTO journal (ts, kind, ticker, action, message, data) VALUES (?, ?, ?, ?, ?, ?)",
+                         (time.time(), "position", ticker, "split",
+                          f"{ticker}: a {ratio} split (quantity {old[0]:g} -> {quantity:g}, average {old[1]:g} -> "
+                          f"{average_price:g}): the high-water mark and the stop are scaled with it",
+                          json.dumps({"factor": factor, "max_price": old[2], "stop_price": old[3]})))
 
     def ratchet_stop(self, ticker: str, quantity: float, stop: float | None) -> float | None:
         """Store a newly computed stop; it never moves down while the quantity is unchanged.

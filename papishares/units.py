@@ -56,3 +56,32 @@ def units_note(price: float, reference: float, what: str, currency: str) -> str:
     r = ratio(price, reference) or float("nan")
     return (f"price {price:g} {currency} is {r:.0f}x away from its {what} {reference:g}: "
             "a pence/pounds mix-up until proven otherwise, so no stop and no sale until the units agree")
+
+
+SPLIT_MIN_RATIO = 1.25  # a quantity change smaller than this is a trade, not a split
+SPLIT_COST_TOLERANCE = 0.02  # a split keeps the cost basis (quantity x average price) within 2 %
+
+
+def split_factor(quantity: float | None, average: float | None, new_quantity: float | None,
+                 new_average: float | None) -> float | None:
+    """How prices scale across a stock split (new average / old average), or None when it is no split.
+
+    A split (or reverse split, or a bonus issue) changes the quantity by r and the average price by
+    1/r, keeping the cost basis; a buy or a sell changes the cost basis. Stored prices (the high-water
+    mark, the stop) are in the old scale: unscaled, a 4:1 split would read as a 75 % fall through the
+    stop and sell the position.
+
+    >>> split_factor(400, 420.0, 1600, 105.0), split_factor(100, 50.0, 20, 250.0)
+    (0.25, 5.0)
+    >>> split_factor(400, 420.0, 800, 430.0), split_factor(400, 420.0, 200, 420.0), split_factor(10, 5.0, 11, 4.6)
+    (None, None, None)
+    """
+    if not all(_positive(x) for x in (quantity, average, new_quantity, new_average)):
+        return None
+    r = new_quantity / quantity  # type: ignore[operator]
+    if 1 / SPLIT_MIN_RATIO < r < SPLIT_MIN_RATIO:
+        return None
+    cost_before, cost_after = quantity * average, new_quantity * new_average  # type: ignore[operator]
+    if abs(cost_after / cost_before - 1) > SPLIT_COST_TOLERANCE:
+        return None
+    return new_average / average  # type: ignore[operator]

@@ -513,3 +513,31 @@ def test_switching_auto_sell_off_during_a_cycle_stops_the_next_sale(rig: Rig) ->
     rig.worker.seller.lease_ok = user_switches_off
     rig.cycle()
     assert rig.server.order_posts == [] and rig.intents() == []
+
+
+@pytest.mark.parametrize("factor", [0.25, 0.1, 0.02, 5.0])  # 4:1, 10:1, 50:1 splits; a 1:5 reverse split
+def test_a_stock_split_is_no_fall_through_the_stop(rig: Rig, factor: float) -> None:
+    # Trading 212 shows a split as the quantity x r and the average and current price / r: against
+    # a high-water mark and a stop kept in the old scale, a 4:1 split read as a 75 % fall and sold.
+    rr = "RRl_EQ"  # 400 @ 420 GBX, price 612.4; its stop about 585.7
+    rig.cycle(wait=False)
+    before = rig.worker.previous.position(rr)
+    pos = rig.server.positions[rr]
+    with rig.server.lock:
+        pos.quantity /= factor
+        pos.average_price *= factor
+        pos.current_price *= factor
+    for _ in range(3):
+        rig.cycle()
+    assert [s for s in rig.server.sells() if s["body"]["ticker"] == rr] == []
+    view = rig.worker.previous.position(rr)
+    assert view.quantity == pytest.approx(400 / factor) and view.units_note is None
+    assert view.max_price == pytest.approx(before.max_price * factor)
+    assert view.stop_loss_price == pytest.approx(before.stop_loss_price * factor, rel=0.01)
+    [split] = [r for r in rig.store.journal_entries(50, kind="position") if r["action"] == "split"]
+    assert split["ticker"] == rr and "split" in split["message"]
+    with rig.server.lock:  # a real fall through the scaled stop still sells, once
+        pos.current_price = before.stop_loss_price * factor * 0.97
+    for _ in range(3):
+        rig.cycle()
+    assert len([s for s in rig.server.sells() if s["body"]["ticker"] == rr]) == 1
