@@ -88,6 +88,7 @@ class Worker:
         self.last_note: str | None = None
         self._metadata_at: float | None = None
         self._pruned_at = 0.0
+        self._failing: set[str] = set()  # acting steps whose last run raised (journalled once per run)
         self._bars_fetched_at: float | None = None
         self._bars_due_at: float | None = None
         self._waiting_for: str | None = None
@@ -122,15 +123,36 @@ class Worker:
         report.alerts = self.notifier.apply(plan)
         # The stops kept at the broker before auto-sell: auto-sell is the fallback for shares no
         # managed stop covers (papishares.stopkeeper).
-        covered = self.keeper.run(snapshot, fresh, self._data_since, unconfirmed)
-        report.decisions = self.seller.run(snapshot, fresh, breach_keys, unconfirmed, covered)
-        report.decisions += commands.execute_requested_sells(self.store, self.seller, snapshot, fresh, unconfirmed,
-                                                             self.clock(), keeper=self.keeper,
-                                                             data_since=self._data_since)
+        # Each acting step on its own: a bug in one costs that step for this cycle, not the others.
+        # Without the keeper's answer, auto-sell leaves alone every ticker a managed stop was recorded for.
+        covered = self._step(report, "broker stops", lambda: self.keeper.run(snapshot, fresh, self._data_since,
+                                                                           unconfirmed),
+                             lambda: frozenset(stopkeeper.managed_rows(self.store)))
+        report.decisions = self._step(report, "auto-sell", lambda: self.seller.run(
+            snapshot, fresh, breach_keys, unconfirmed, covered), list)
+        report.decisions += self._step(report, "telegram /sell", lambda: commands.execute_requested_sells(
+            self.store, self.seller, snapshot, fresh, unconfirmed, self.clock(), keeper=self.keeper,
+            data_since=self._data_since), list)
         if not snapshot.stale:
             self.previous = snapshot
         self.history.tick()  # after acting: time-boxed, free rate-limit slots only
         return self._end(report)
+
+    def _step(self, report: CycleReport, name: str, fn: Callable[[], Any], fallback: Callable[[], Any]) -> Any:
+        """Run one acting step; on an unexpected error log it, note it in the heartbeat (and once per
+        run of failures in the journal) and go on with `fallback()`."""
+        try:
+            result = fn()
+        except Exception as err:  # noqa: BLE001 - logged with its traceback; the cycle's other steps go on
+            log.exception("worker step %s failed", name)
+            failed = f"{name} failed this cycle ({type(err).__name__}; the worker log has the details)"
+            report.note = f"{report.note}; {failed}" if report.note else failed
+            if name not in self._failing:
+                self._failing.add(name)
+                self.store.journal("worker", None, "step_failed", failed[0].upper() + failed[1:], {"step": name})
+            return fallback()
+        self._failing.discard(name)
+        return result
 
     def _end(self, report: CycleReport) -> CycleReport:
         self.cycles += 1

@@ -541,3 +541,34 @@ def test_a_stock_split_is_no_fall_through_the_stop(rig: Rig, factor: float) -> N
     for _ in range(3):
         rig.cycle()
     assert len([s for s in rig.server.sells() if s["body"]["ticker"] == rr]) == 1
+
+
+def test_a_bug_in_the_stop_keeper_costs_that_step_only(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fault injection: no real input makes the keeper raise on demand, so its run is replaced by one
+    # that does. Auto-sell still acts this cycle; the heartbeat note and the journal (once) say so.
+    def broken(*_args: Any, **_kwargs: Any) -> frozenset[str]:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(rig.worker.keeper, "run", broken)
+    breach(rig)
+    report = rig.cycle()
+    assert "broker stops failed this cycle (TypeError" in (report.note or "")
+    assert len(rig.server.sells()) == 1  # the breach is still sold, once
+    rig.cycle()
+    failures = [r for r in rig.store.journal_entries(50, kind="worker") if r["action"] == "step_failed"]
+    assert len(failures) == 1 and "Broker stops failed" in failures[0]["message"]
+
+
+def test_without_the_keepers_answer_a_recorded_managed_stop_keeps_auto_sell_off_its_ticker(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    rig.store.execute("INSERT INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, "
+                      "placed_at, moved_at) VALUES (?, 1, 205.0, 3, 3, 0, 0)", (TSLA,))
+
+    def broken(*_args: Any, **_kwargs: Any) -> frozenset[str]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(rig.worker.keeper, "run", broken)
+    breach(rig)
+    for _ in range(2):
+        rig.cycle()
+    assert rig.server.sells() == []

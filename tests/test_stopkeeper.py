@@ -21,6 +21,7 @@ import pytest
 from papishares import stopkeeper
 from papishares.broker.trading212 import Trading212Client
 from papishares.brokerstops import tick_down
+from papishares.lease import read_lease
 from papishares.market.none import NoMarketData
 from papishares.service import Service
 from papishares.store import Store
@@ -455,7 +456,15 @@ def test_sigkilled_worker_then_the_price_falls_the_restarted_worker_only_records
     posts = len(t212_server.order_posts)
     t212_server.set_price(TSLA, order["stopPrice"] - 2.0)  # nobody runs: the broker's stop sells
     assert TSLA not in t212_server.positions
-    time.sleep(5.5)  # the killed worker's lease expires
+    def lease_expired() -> bool:  # the killed worker's lease (5 s after its last renewal, however late)
+        store = Store(db)
+        try:
+            holder = read_lease(store)
+            return holder is None or (holder.expires_at or 0) < time.time() - 0.2
+        finally:
+            store.close()
+
+    wait_for(lease_expired, timeout=30)
     run_env = {k: v for k, v in os.environ.items() if not k.startswith(("T212_", "TELEGRAM_", "PAPISHARES_"))}
     run_env |= env | {"PAPISHARES_MARKET_DATA": "none"}
     done = subprocess.run([sys.executable, "-m", "papishares", "worker", "--once"], env=run_env,
