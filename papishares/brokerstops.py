@@ -121,8 +121,8 @@ def plan(i: StopInputs, s: StopSettings, now: float) -> StopPlan:
     if m is None:
         if wanted <= 0:
             return leave("nothing_available")
-        if i.current_price <= target:
-            return leave("at_or_below_stop")  # a stop there would fill at once: auto-sell's breach
+        if i.current_price <= i.calculated_stop:
+            return leave("at_or_below_stop")  # at or through the stop: auto-sell's breach, not a new order
         return StopPlan(i.ticker, PLACE, "unprotected", target, wanted)
 
     if m.stop_price < i.current_price <= i.calculated_stop:

@@ -69,6 +69,7 @@ def test_the_users_pending_sells_keep_their_shares() -> None:
     ({"calculated_stop": None}, "no_stop"),
     ({"calculated_stop": 0.0}, "no_stop"),
     ({"current_price": 206.0}, "at_or_below_stop"),
+    ({"current_price": 206.121}, "at_or_below_stop"),  # above the cent-rounded stop, below the calculated: a breach
 ])
 def test_leaves_without_a_managed_stop(change: dict[str, Any], reason: str) -> None:
     p = plan(inputs(**change), ON, 0.0)
