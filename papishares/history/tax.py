@@ -41,6 +41,8 @@ FIGURES = {"Number of disposals": "disposals", "Disposal proceeds": "proceeds", 
            "Taxable capital gain": "taxable_gain", "Total dividends proceeds": "dividends",
            "Total taxable dividends proceeds": "taxable_dividends"}
 BALANCE_ERROR = re.compile(r"balance|negative", re.IGNORECASE)
+# cgt-calc needs none of Papishares' credentials: they are not passed into its environment
+SECRET_PREFIXES = ("T212_", "TELEGRAM_", "PAPISHARES_DASHBOARD_PASSWORD")
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def _run(tool: str, folder: Path, year: int, rates: Path, work: Path, balance_ch
            "--spin-offs-file", str(work / "spin_offs.csv")]
     if not balance_check:
         cmd.append("--no-balance-check")
-    env = {**os.environ, "NO_COLOR": "1"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_PREFIXES)} | {"NO_COLOR": "1"}
     try:  # cwd: cgt-calc writes its out/ folder there, never into the user's folder
         return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=work, env=env, check=False)
     except (OSError, subprocess.TimeoutExpired) as err:

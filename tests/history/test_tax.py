@@ -128,3 +128,22 @@ def test_bad_account_type_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="PAPISHARES_ACCOUNT_TYPE"):
         load_settings({"PAPISHARES_ACCOUNT_TYPE": "sipp", "DB_PATH": str(tmp_path / "d.db")}, dotenv_path=None)
+
+
+def test_cgt_calc_gets_no_credentials_in_its_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stand-in for the external tool that records the environment it was given
+    seen = tmp_path / "env.txt"
+    tool = tmp_path / "cgt-calc"
+    tool.write_text(f"#!/bin/sh\nenv > {seen}\necho 'For tax year 2024/2025:'\necho 'Number of disposals: 0'\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PAPISHARES_CGT_CALC", str(tool))
+    monkeypatch.setenv("T212_API_KEY", "key-123456789")
+    monkeypatch.setenv("T212_SECRET_KEY", "secret-987654321")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:token-abcdef")
+    monkeypatch.setenv("PAPISHARES_DASHBOARD_PASSWORD", "hunter2-hunter2")
+    summary = summarise(_settings(tmp_path), [INVEST_2024], rates_file=tmp_path / "r.csv")
+    assert summary.years[0].figures == {"disposals": 0.0}
+    env = seen.read_text()
+    for secret in ("key-123456789", "secret-987654321", "token-abcdef", "hunter2-hunter2"):
+        assert secret not in env
+    assert "NO_COLOR=1" in env
