@@ -274,7 +274,7 @@ class Store:
         if opened_at is not None:
             self.execute("DELETE FROM position_state WHERE ticker = ? AND opened_at IS NOT NULL AND opened_at < ?",
                          (ticker, opened_at - 1.0))
-        self._follow_split(ticker, quantity, average_price)
+        self._follow_split(ticker, quantity, average_price, now)
         row = self.execute(
             """
             INSERT INTO position_state (ticker, quantity, average_price, max_price, last_price,
@@ -320,7 +320,7 @@ class Store:
         max_price, prev = row[0]
         return PriceRecord(float(max_price), None if prev is None else float(prev))
 
-    def _follow_split(self, ticker: str, quantity: float, average_price: float) -> None:
+    def _follow_split(self, ticker: str, quantity: float, average_price: float, now: float) -> None:
         """A stock split seen between two answers (quantity x r, average / r: `units.split_factor`)
         scales the stored high-water mark, prices and stop into the new scale, so the split is
         neither a fall through the stop (a sale) nor a stop left far below the price."""
@@ -336,7 +336,7 @@ class Store:
                          {"f": factor, "q": quantity, "avg": average_price, "t": ticker})
             ratio = f"{1 / factor:g}:1" if factor < 1 else f"1:{factor:g}"
             conn.execute("INSERT INTO journal (ts, kind, ticker, action, message, data) VALUES (?, ?, ?, ?, ?, ?)",
-                         (time.time(), "position", ticker, "split",
+                         (now, "position", ticker, "split",
                           f"{ticker}: a {ratio} split (quantity {old[0]:g} -> {quantity:g}, average {old[1]:g} -> "
                           f"{average_price:g}): the high-water mark and the stop are scaled with it",
                           json.dumps({"factor": factor, "max_price": old[2], "stop_price": old[3]})))

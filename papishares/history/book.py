@@ -12,6 +12,7 @@ from papishares.history.trades import (
     Trade,
     fills_from_rows,
     round_trips,
+    split_adjusted,
     summary,
     with_exit_reasons,
     with_risk,
@@ -31,8 +32,21 @@ def _journal(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def _splits(store: Store) -> list[tuple[str, float, float]]:
+    """The stock splits the store followed (journal kind `position`, action `split`)."""
+    out = []
+    for r in store.query("SELECT ts, ticker, data FROM journal WHERE kind = 'position' AND action = 'split'"):
+        try:
+            factor = float(json.loads(r["data"] or "{}").get("factor") or 0.0)
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if r["ticker"] and factor > 0:
+            out.append((str(r["ticker"]), float(r["ts"]), factor))
+    return out
+
+
 def trades(store: Store) -> list[Trade]:
-    fills = fills_from_rows(store.query("SELECT * FROM hist_orders"))
+    fills = split_adjusted(fills_from_rows(store.query("SELECT * FROM hist_orders")), _splits(store))
     risks = store.query("SELECT ticker, opened_at, risk FROM initial_risk")
     return with_exit_reasons(with_risk(round_trips(fills), risks), _journal(store))
 

@@ -89,6 +89,26 @@ def fills_from_rows(rows: Iterable[dict[str, Any]]) -> list[Fill]:
     return out
 
 
+def split_adjusted(fills: Sequence[Fill], splits: Iterable[tuple[str, float, float]]) -> list[Fill]:
+    """Fills before a stock split put in the split's scale: quantity / factor, price x factor, the
+    account-currency value unchanged. `splits`: (ticker, when Papishares saw it, factor = new average
+    / old average, as journalled by the store). The order history holds no split, so without this a
+    4:1 split would leave a sale of 1,600 shares against a buy of 400.
+
+    >>> buy = Fill("1", "X", 0.0, "BUY", 400, 420.0, "GBP", 1680.0)
+    >>> f = split_adjusted([buy], [("X", 10.0, 0.25)])[0]
+    >>> (f.quantity, f.price, f.value)
+    (1600.0, 105.0, 1680.0)
+    """
+    out = []
+    for f in fills:
+        for ticker, at, factor in splits:
+            if f.ticker == ticker and f.at < at and factor > 0:
+                f = replace(f, quantity=f.quantity / factor, price=f.price * factor)
+        out.append(f)
+    return out
+
+
 def round_trips(fills: Sequence[Fill]) -> list[Trade]:
     """Closed trades, oldest close first. Sells beyond what is held (history before the first buy
     synced) are ignored; an open remainder is not a trade."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from papishares.history.trades import (
@@ -109,3 +111,25 @@ def test_summary_by_hand() -> None:
     assert s == {"count": 3, "win_rate": round(1 / 3, 4), "average_win": 30.0, "average_loss": -15.0,
                  "expectancy_r": 0.0, "largest_loss_r": -2.0, "trades_with_r": 3, "total_realised_pnl": 0.0}
     assert summary([])["count"] == 0 and summary([])["win_rate"] is None
+
+
+def test_a_split_the_store_followed_joins_the_buy_and_the_sale(tmp_path: Path) -> None:
+    # 400 RR bought at 420p (1,680.00), a 4:1 split seen by the store, 1,600 sold at 130p (2,080.00):
+    # one trade of 1,600 at 105p -> 130p, realised 400.00 (FIFO on the account-currency values)
+    from papishares.history import book
+    from papishares.history.records import store_items
+    from papishares.store import Store
+    from tests.fakes.t212_history import order_item
+
+    store = Store(tmp_path / "s.db")
+    day = 86_400_000
+    with store.transaction() as conn:
+        store_items(conn, "orders", [order_item(1, "RRl_EQ", "BUY", 400, 420.0, 1_750_000_000_000, "GBX", 0.01),
+                                     order_item(2, "RRl_EQ", "SELL", 1600, 130.0, 1_750_000_000_000 + 30 * day,
+                                                "GBX", 0.01)])
+    assert book.trades(store) == [] or book.trades(store)[0].quantity != 1600  # the history alone cannot join them
+    store.record_price("RRl_EQ", 400, 420.0, 450.0, now=1_750_000_000.0 + 86400)
+    store.record_price("RRl_EQ", 1600, 105.0, 112.0, now=1_750_000_000.0 + 2 * 86400)  # the split, seen
+    [trade] = book.trades(store)
+    assert (trade.quantity, trade.entry_price, trade.exit_price) == (1600.0, 105.0, 130.0)
+    assert trade.realised_pnl == pytest.approx(400.0)
