@@ -59,14 +59,6 @@ class Outcome:
         return self.status not in ("unknown", "not_ours")
 
 
-def learned_precision(store: Store) -> dict[str, int]:
-    """Every instrument's learned decimals (papishares.quantity_store)."""
-    return quantity_store.learned_precisions(store)
-
-
-learn_precision = quantity_store.learn_precision
-
-
 def unresolved(store: Store, kind: str | None = None) -> list[dict[str, Any]]:
     if kind is None:
         return store.query("SELECT * FROM sell_intents WHERE status IN ('intent', 'unknown') ORDER BY id")
@@ -201,7 +193,7 @@ class OrderJournal:
         stated = qty_rules.stated_precision(*texts)
         decimals = qty_rules.retry_decimals(sent, stated)
         if stated is not None:
-            learn_precision(self.store, ticker, decimals)
+            quantity_store.learn_precision(self.store, ticker, decimals)
         return qty_rules.sell_quantity(sent, decimals), decimals
 
     def _settle(self, key: str, outcome: Outcome) -> Outcome:

@@ -8,17 +8,17 @@ status enum has no EXPIRED (new values appear over time). Both readings are buil
 - anything else (CANCELLED, REJECTED, nothing on record) -> USER: as INTERFACE.md says of a managed
   stop that disappears without a fill, "cancelled outside Papishares": left out until taken back in.
   Without proof of an expiry, a stop the user removed is never put back behind their back.
-Evidence, cheapest first: the order still listed with an ended status in this snapshot, the
-history the worker synced (`hist_orders`), one page of `/equity/history/orders` (budgeted).
+Evidence, cheapest first: the history the worker synced (`hist_orders`), then the newest page of
+`/equity/history/orders` (budgeted, read once per cycle for every stop gone).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from papishares.models import Snapshot
 from papishares.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,28 +49,47 @@ def _from_item(item: dict[str, Any]) -> tuple[str | None, list[str]]:
     return status, _strings(item)
 
 
-def evidence(store: Store, broker: Any, snapshot: Snapshot, order_id: int) -> tuple[str | None, list[str]] | None:
-    """(status, every text) of what the broker says about `order_id`; (None, []) when it says nothing;
-    None when the history could not be read now (ask again next cycle)."""
-    listed = next((o for o in snapshot.orders if o.id == order_id), None)
-    if listed is not None:  # still listed, with a status that ended it
-        return listed.status, [listed.status]
-    rows = store.query("SELECT status, body FROM hist_orders WHERE id = ?", (str(order_id),))
-    if rows:
-        return _from_item(json.loads(rows[0]["body"] or "{}")) if rows[0]["body"] else (rows[0]["status"], [])
+def first_page_reader(broker: Any) -> Callable[[], list[dict[str, Any]] | None]:
+    """The newest page of `/equity/history/orders`, fetched at most once per reader (one per cycle,
+    whatever the number of stops gone) on a free rate-limit slot only; [] for a broker without
+    history, None when it cannot be read now."""
+    cache: list[list[dict[str, Any]] | None] = []
+
+    def read() -> list[dict[str, Any]] | None:
+        if not cache:
+            cache.append(_fetch_first_page(broker))
+        return cache[0]
+
+    return read
+
+
+def _fetch_first_page(broker: Any) -> list[dict[str, Any]] | None:
     fetch = getattr(broker, "history_page", None)
     if fetch is None:
-        return None, []
+        return []
     from papishares.broker.t212_history import first_request
 
     try:
         page = fetch("orders", first_request("orders"), patience=0.0)
     except Exception as err:  # noqa: BLE001 - rate-limited, down: decided with fresher evidence later
-        log.info("history of order %s not readable now: %s", order_id, type(err).__name__)
+        log.info("orders history not readable now: %s", type(err).__name__)
         return None
-    for item in getattr(page, "items", None) or []:
-        status, texts = _from_item(item)
+    return [i for i in getattr(page, "items", None) or [] if isinstance(i, dict)]
+
+
+def evidence(store: Store, order_id: int, newest_history: Callable[[], list[dict[str, Any]] | None]
+             ) -> tuple[str | None, list[str]] | None:
+    """(status, every text) of what the broker says about `order_id`, from the history the worker
+    synced, else the newest history page; (None, []) when it says nothing; None when the history
+    could not be read now (ask again next cycle)."""
+    rows = store.query("SELECT status, body FROM hist_orders WHERE id = ?", (str(order_id),))
+    if rows:
+        return _from_item(json.loads(rows[0]["body"] or "{}")) if rows[0]["body"] else (rows[0]["status"], [])
+    items = newest_history()
+    if items is None:
+        return None
+    for item in items:
         order = item.get("order") if isinstance(item.get("order"), dict) else item
         if str(order.get("id")) == str(order_id):
-            return status, texts
+            return _from_item(item)
     return None, []

@@ -7,8 +7,9 @@ Each worker cycle, on a fresh snapshot and in this order:
      second stop could not double-sell anyway, the first reserves the shares); a cancel whose order
      is still pending is 'not_cancelled', one whose order is gone is settled;
   2. account for managed orders that disappeared: the position shrank or closed -> sold at the
-     broker (journalled, alerted); otherwise cancelled outside Papishares -> alerted, and the
-     position is left out until the user takes it back in (`brokerstops on TICKER`);
+     broker (journalled, alerted); shown expired by the broker -> placed again (papishares.stopgone);
+     otherwise cancelled outside Papishares -> alerted, and the position is left out until the user
+     takes it back in (`brokerstops on TICKER`);
   3. plan and act: every cancel and placement goes through papishares.orderjournal (intent before
      request, under the lease), placements limited to what the 1 / 2 s rate limit serves in a cycle.
 The tickers whose shares a managed stop covers (or whose stop was just cancelled for an emergency
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from papishares import alerts, brokerstops, data_quality, orderjournal, stopgone
+from papishares import alerts, brokerstops, data_quality, orderjournal, quantity_store, stopgone
 from papishares.brokerstops import StopInputs, StopPlan, StopSettings
 from papishares.errors import AuthError
 from papishares.models import Order, PositionView, Snapshot
@@ -228,14 +229,16 @@ class StopKeeper:
                               {"key": intent["key"]})
 
     def _adopt(self, ticker: str, order: Order, position_quantity: float) -> None:
+        self._record_managed(ticker, order.id, float(order.stop_price or 0), abs(order.quantity), position_quantity)
+
+    def _record_managed(self, ticker: str, order_id: int, stop_price: float, quantity: float,
+                        position_quantity: float) -> None:
+        """The one managed stop of `ticker` (one row per ticker: never two managed stops)."""
         now = self.clock()
         self.store.execute(
-            "INSERT INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, placed_at, "
-            "moved_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ticker) DO UPDATE SET order_id = excluded.order_id, "
-            "stop_price = excluded.stop_price, quantity = excluded.quantity, "
-            "position_quantity = excluded.position_quantity, placed_at = excluded.placed_at, "
-            "moved_at = excluded.moved_at",
-            (ticker, order.id, float(order.stop_price or 0), abs(order.quantity), position_quantity, now, now))
+            "INSERT OR REPLACE INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, "
+            "placed_at, moved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ticker, order_id, stop_price, quantity, position_quantity, now, now))
 
     # -- 2. disappeared orders -------------------------------------------------------------------
     def account(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> frozenset[str]:
@@ -244,6 +247,7 @@ class StopKeeper:
         pending = {o.id for o in snapshot.orders if o.is_pending}
         busy = {i["ticker"] for i in orderjournal.unresolved(self.store)}
         undecided: set[str] = set()
+        newest_history = stopgone.first_page_reader(self.broker)  # one GET at most, for every stop gone
         for ticker, row in managed_rows(self.store).items():
             if int(row["order_id"]) in pending or ticker in busy or not data_since(float(row["placed_at"])):
                 continue
@@ -253,7 +257,7 @@ class StopKeeper:
                 continue  # in-doubt data proves nothing about the order: decided on good data
             shrank = view is None or view.quantity < float(row["position_quantity"] or 0) - EPS
             order_id = int(row["order_id"])
-            found = None if shrank else stopgone.evidence(self.store, self.broker, snapshot, order_id)
+            found = None if shrank else stopgone.evidence(self.store, order_id, newest_history)
             if not shrank and found is None:
                 undecided.add(ticker)
                 continue  # the history could not be read now: asked again next cycle
@@ -319,7 +323,7 @@ class StopKeeper:
         settings = self.settings()
         excluded = exclusions(self.store)
         refused = refused_now(self.store, now)
-        learned = orderjournal.learned_precision(self.store)
+        learned = quantity_store.learned_precisions(self.store)
         selling = selling_tickers(self.store)
         plans = [brokerstops.plan(self.inputs(p, live, rows, excluded, refused, unconfirmed, learned, selling),
                                   settings, now) for p in snapshot.positions]
@@ -430,11 +434,7 @@ class StopKeeper:
         if cancelled_at is not None:
             data["unprotected_s"] = round(self.clock() - cancelled_at, 3)
         if out.order is not None and out.status in ("placed", "filled"):
-            now = self.clock()
-            self.store.execute(
-                "INSERT OR REPLACE INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, "
-                "placed_at, moved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (p.ticker, out.order.id, plan.stop_price, out.quantity, p.quantity, now, now))
+            self._record_managed(p.ticker, out.order.id, plan.stop_price, out.quantity, p.quantity)
             self.note(p.ticker, action, f"Stop at the broker {action}: {out.quantity:g} at {plan.stop_price:g} "
                       f"(order {out.order.id})", data | {"order_id": out.order.id})
             return
