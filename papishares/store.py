@@ -324,10 +324,17 @@ class Store:
         """A stock split seen between two answers (quantity x r, average / r: `units.split_factor`)
         scales the stored high-water mark, prices and stop into the new scale, so the split is
         neither a fall through the stop (a sale) nor a stop left far below the price."""
-        with self.transaction() as conn:
-            old = conn.execute("SELECT quantity, average_price, max_price, stop_price FROM position_state "
-                               "WHERE ticker = ?", (ticker,)).fetchone()
-            factor = None if old is None else units.split_factor(old[0], old[1], quantity, average_price)
+        select = "SELECT quantity, average_price, max_price, stop_price FROM position_state WHERE ticker = ?"
+
+        def factor_of(old: Any) -> float | None:
+            return None if old is None else units.split_factor(old[0], old[1], quantity, average_price)
+
+        rows = self.execute(select, (ticker,))  # the hot path: a read, no write lock, unless a split shows
+        if factor_of(rows[0] if rows else None) is None:
+            return
+        with self.transaction() as conn:  # seen again under the lock: the dashboard and the worker scale once
+            old = conn.execute(select, (ticker,)).fetchone()
+            factor = factor_of(old)
             if factor is None:
                 return
             conn.execute("UPDATE position_state SET max_price = max_price * :f, last_price = last_price * :f, "

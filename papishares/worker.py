@@ -121,10 +121,9 @@ class Worker:
         unconfirmed = autosell.unconfirmed_prices(self.store, snapshot) if fresh else frozenset()
         plan = alerts.evaluate(self.previous, snapshot, self.notifier.keys(), self.store.autosell_enabled)
         report.alerts = self.notifier.apply(plan)
-        # The stops kept at the broker before auto-sell: auto-sell is the fallback for shares no
-        # managed stop covers (papishares.stopkeeper).
-        # Each acting step on its own: a bug in one costs that step for this cycle, not the others.
-        # Without the keeper's answer, auto-sell leaves alone every ticker a managed stop was recorded for.
+        # The stops kept at the broker first: auto-sell is the fallback for shares no managed stop
+        # covers. Each acting step on its own: a bug in one costs that step this cycle, not the others;
+        # without the keeper's answer, auto-sell leaves alone every ticker a managed stop was recorded for.
         covered = self._step(report, "broker stops", lambda: self.keeper.run(snapshot, fresh, self._data_since,
                                                                            unconfirmed),
                              lambda: frozenset(stopkeeper.managed_rows(self.store)))
