@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from papishares.ui import brokerstops, data, figures, page, setup_check, tables
+from papishares.charts import figures
+from papishares.ui import brokerstops, data, page, setup_check, tables
 
 ctx = page.start("Papishares", ":material/monitoring:")
 snap, settings = ctx.snapshot, ctx.settings

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from papishares.broker.trading212 import Trading212Client  # noqa: E402
 from papishares.config import Secret, Settings  # noqa: E402
-from papishares.market.demo import DemoMarketData  # noqa: E402
-from papishares.service import Service  # noqa: E402
-from papishares.store import Store  # noqa: E402
+from papishares.demo.market import DemoMarketData  # noqa: E402
+from papishares.snapshot.service import Service  # noqa: E402
+from papishares.store.db import Store  # noqa: E402
 from tests.fakes.t212_server import DEFAULT_KEY, DEFAULT_SECRET  # noqa: E402
 
 

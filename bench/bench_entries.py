@@ -21,11 +21,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from papishares.config import load_settings  # noqa: E402
+from papishares.core.models import Bars  # noqa: E402
 from papishares.entries import scan_entries  # noqa: E402
 from papishares.entries.scanner import scan  # noqa: E402
 from papishares.entries.sizing import size_frame  # noqa: E402
-from papishares.models import Bars  # noqa: E402
-from papishares.service import build_service  # noqa: E402
+from papishares.snapshot.service import build_service  # noqa: E402
 
 SYMBOLS, BARS, REPEAT = 500, 300, 5
 

@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from papishares.broker.trading212 import Trading212Client  # noqa: E402
 from papishares.history.sync import sync  # noqa: E402
-from papishares.store import Store  # noqa: E402
+from papishares.store.db import Store  # noqa: E402
 from tests.conftest import t212_settings_for  # noqa: E402
 from tests.fakes.t212_history import history_of  # noqa: E402
 from tests.fakes.t212_server import FakeTrading212  # noqa: E402
-from tests.test_service import ManualClock  # noqa: E402
+from tests.snapshot.test_service import ManualClock  # noqa: E402
 
 
 def bench_sync() -> None:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from papishares import indicators as ind
-from papishares import risk
-from papishares.models import Bars
+from papishares.core import indicators as ind
+from papishares.core import risk
+from papishares.core.models import Bars
 
 
 def synthetic_bars(positions: int, bars: int, seed: int = 1) -> Bars:

@@ -23,7 +23,7 @@ from papishares.config import load_settings  # noqa: E402
 from papishares.history import tax_run  # noqa: E402
 from papishares.history.t212_csv import report_csv  # noqa: E402
 from papishares.history.tax import summarise, tool_path, write_demo_rates  # noqa: E402
-from papishares.store import Store  # noqa: E402
+from papishares.store.db import Store  # noqa: E402
 from tests.fakes.t212_history import order_item, transaction_item  # noqa: E402
 
 T0 = 1_717_236_000_000  # 2024-06-01

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_worker_reaction import INTERVAL, run_trials, summary, wait_for  # noqa: E402
-from papishares.store import Store  # noqa: E402
+from papishares.store.db import Store  # noqa: E402
 from tests.fakes.t212_server import FakeTrading212  # noqa: E402
 from tests.fakes.telegram_server import TelegramServer  # noqa: E402
 from tests.support import start_worker, stop_worker  # noqa: E402

@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from papishares.config import Secret, Settings  # noqa: E402
-from papishares.store import Store  # noqa: E402
+from papishares.store.db import Store  # noqa: E402
 from tests.fakes.t212_server import RATE_LIMITS, FakeTrading212  # noqa: E402
 from tests.fakes.telegram_server import TelegramServer  # noqa: E402
 from tests.support import start_worker, stop_worker  # noqa: E402
@@ -79,11 +79,11 @@ def requests_per_hour(seconds: float) -> None:
 
 
 def memory(cycles: int) -> None:
-    from papishares.broker.demo import DemoBroker
+    from papishares.demo.broker import DemoBroker
+    from papishares.demo.market import DemoMarketData
     from papishares.market.cache import CachedMarketData
-    from papishares.market.demo import DemoMarketData
-    from papishares.service import Service
-    from papishares.worker import Worker
+    from papishares.snapshot.service import Service
+    from papishares.worker.loop import Worker
 
     class SimClock:
         """Starts at 13:00 UTC on the next weekday: London, Xetra and (from 14:30) New York trade."""

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from papishares.ui import brokerstops, figures, page, tables
+from papishares.charts import figures
+from papishares.ui import brokerstops, page, tables
 
 ctx = page.start("Risk", ":material/shield:")
 snap = ctx.snapshot

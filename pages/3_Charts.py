@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from papishares.ui import data, figures, page, tables
+from papishares.charts import figures
+from papishares.ui import data, page, tables
 
 ctx = page.start("Charts", ":material/candlestick_chart:")
 snap = ctx.snapshot

@@ -3,7 +3,8 @@ so that the 2N initial stop risks RISK_PERCENTAGE of the account; one click to t
 
 import streamlit as st
 
-from papishares.ui import data, entries_data, entries_figures, page, tables
+from papishares.charts import entries as entries_figures
+from papishares.ui import data, entries_data, page, tables
 
 ctx = page.start("Entries", ":material/trending_up:", need_snapshot=False)
 settings, _ = data.guarded("Reading the risk limits", data.risk_settings, ctx.settings, default=ctx.settings)

@@ -3,7 +3,8 @@ with their R, dividends, the exports and the UK capital gains per tax year."""
 
 import streamlit as st
 
-from papishares.ui import history_data, history_figures, page, tax_panel
+from papishares.charts import history as history_figures
+from papishares.ui import history_data, page, tax_panel
 
 ctx = page.start("History", ":material/query_stats:", need_snapshot=False)
 settings = ctx.settings

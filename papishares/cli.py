@@ -11,11 +11,11 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from papishares.app.logs import configure_logging
 from papishares.config import ConfigError, Settings, load_settings
-from papishares.errors import AuthError, BrokerError, PapisharesError
+from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.history import cli as history_cli
-from papishares.logs import configure_logging
-from papishares.store import Store
+from papishares.store.db import Store
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_BROKER = 0, 1, 2, 3
 log = logging.getLogger("papishares")
@@ -73,7 +73,7 @@ def _print_json(data: object) -> None:
 
 
 def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.service import build_service
+    from papishares.snapshot.service import build_service
 
     service = build_service(settings)
     try:
@@ -92,7 +92,7 @@ def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.worker import run_worker
+    from papishares.worker.loop import run_worker
 
     return run_worker(settings, once=args.once, dry_run=args.dry_run)
 
@@ -106,7 +106,7 @@ def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "status":
         print("on" if store.autosell_enabled else "off")
         return EXIT_OK
-    from papishares.autosell import rearm
+    from papishares.orders.autosell import rearm
 
     if rearm(store, args.ticker):
         print(f"{args.ticker} re-armed for auto-sell")
@@ -116,7 +116,7 @@ def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares import stopkeeper
+    from papishares.orders import stop_keeper as stopkeeper
 
     store = Store(settings.db_path)
     if args.action == "status":
@@ -132,7 +132,7 @@ def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.worker import health_status
+    from papishares.worker.loop import health_status
 
     status = health_status(Store(settings.db_path), settings)
     _print_json(status)
@@ -147,7 +147,7 @@ def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.broker.demo import DemoBroker
+    from papishares.demo.broker import DemoBroker
 
     store = Store(settings.db_path)
     DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open).reset()
@@ -156,7 +156,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares import doctor
+    from papishares.doctor import checks as doctor
 
     def line(check: doctor.Check) -> None:  # one line per check as it completes
         print(check.line(), flush=True)
@@ -170,7 +170,7 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _doctor_config_error(argv: argparse.Namespace, err: ConfigError) -> int:
-    from papishares import doctor
+    from papishares.doctor import checks as doctor
 
     report = doctor.config_failure(str(err))
     if argv.json:
@@ -181,7 +181,7 @@ def _doctor_config_error(argv: argparse.Namespace, err: ConfigError) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.supervisor import run
+    from papishares.app.supervisor import run
 
     return run(settings, port=args.port, address=args.address)
 

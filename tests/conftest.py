@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from papishares.config import Secret, Settings
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.fakes.t212_server import FakeTrading212
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.t212_server import FakeTrading212
-from tests.test_service import _cli
+from tests.snapshot.test_service import _cli
 
 CASES = [  # (method, path, fault parameters, words the one line holds)
     ("GET", "/equity/account/summary", {"kind": "fixture", "fixture": "errors/unauthorized_message.json",

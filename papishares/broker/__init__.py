@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from papishares.config import Settings
-from papishares.models import Account, BrokerPosition, Exchange, Instrument, Order
-from papishares.store import Store
+from papishares.core.models import Account, BrokerPosition, Exchange, Instrument, Order
+from papishares.store.db import Store
 
 
 @runtime_checkable
@@ -46,7 +46,7 @@ class Broker(Protocol):
 def make_broker(settings: Settings, store: Store) -> Broker:
     """The broker the settings ask for: the demo broker without keys, Trading 212 with them."""
     if settings.broker == "demo":
-        from papishares.broker.demo import DemoBroker
+        from papishares.demo.broker import DemoBroker
 
         return DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open)
     from papishares.broker.trading212 import Trading212Client

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from papishares.store import Store
+from papishares.store.db import Store
 
 
 @dataclass(frozen=True)

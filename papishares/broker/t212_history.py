@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from papishares.errors import MalformedResponse
+from papishares.core.errors import MalformedResponse
 
 PATHS = {
     "orders": "/equity/history/orders",

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from papishares.errors import MalformedResponse
-from papishares.models import Account, BrokerPosition, Exchange, Instrument, Order, TimeEvent
+from papishares.core.errors import MalformedResponse
+from papishares.core.models import Account, BrokerPosition, Exchange, Instrument, Order, TimeEvent
 
 
 class _Shape(Exception):

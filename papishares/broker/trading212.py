@@ -25,7 +25,7 @@ import httpx
 from papishares.broker import t212_parse as parse
 from papishares.broker.ratebudget import Cached, RateBudget, Reservation, endpoint_key, limit_for, margin_for
 from papishares.config import Secret, Settings
-from papishares.errors import (
+from papishares.core.errors import (
     AuthError,
     BrokerError,
     BrokerUnavailable,
@@ -36,8 +36,8 @@ from papishares.errors import (
     OrderRejected,
     RateLimited,
 )
-from papishares.models import Account, BrokerPosition, Exchange, Instrument, Order, TimeEvent
-from papishares.store import Store
+from papishares.core.models import Account, BrokerPosition, Exchange, Instrument, Order, TimeEvent
+from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from papishares.config import Settings
+from papishares.core.errors import AuthError, BrokerError, MarketDataError, PapisharesError
+from papishares.core.models import Account, Bars, Instrument, Snapshot, SymbolRequest
 from papishares.entries import fx as fx_rates
 from papishares.entries import scanner, sizing
 from papishares.entries.feed import Feed, load_feed
 from papishares.entries.universe import Member, build_universe, read_watchlist_file, stored_watchlist
-from papishares.errors import AuthError, BrokerError, MarketDataError, PapisharesError
-from papishares.models import Account, Bars, Instrument, Snapshot, SymbolRequest
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +118,10 @@ def scan_entries(settings: Settings, *, service: Any = None, snapshot: Snapshot 
                  now: float | None = None) -> EntriesResult:
     """Scan the universe and size every candidate. Never raises for data problems: `notes` says."""
     if service is None:
-        from papishares.service import build_service
+        from papishares.snapshot.service import build_service
 
         service = build_service(settings)
-    from papishares.service import apply_overrides
+    from papishares.snapshot.service import apply_overrides
 
     settings = apply_overrides(settings, service.store)  # risk limits saved from the dashboard
     now = time.time() if now is None else now

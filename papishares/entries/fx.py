@@ -4,7 +4,7 @@ A rate is "account currency per quoted unit", like the snapshot's `fx`: GBX (pen
 is 0.01. Real rates come from Yahoo currency pairs ("USDGBP=X") requested in the SAME batched
 market-data call as the universe's bars, and are kept in the SQLite kv table so a later scan without
 them (Yahoo down, a CSV directory without pair files) still sizes. The demo market data uses the
-demo's fixed rates (`papishares.simulation.FX_TO_GBP`), the one table of them in the project.
+demo's fixed rates (`papishares.demo.simulation.FX_TO_GBP`), the one table of them in the project.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from papishares.models import Bars, SymbolRequest
-from papishares.simulation import ACCOUNT_CURRENCY as DEMO_ACCOUNT_CURRENCY
-from papishares.simulation import FX_TO_GBP
-from papishares.store import Store
+from papishares.core.models import Bars, SymbolRequest
+from papishares.demo.simulation import ACCOUNT_CURRENCY as DEMO_ACCOUNT_CURRENCY
+from papishares.demo.simulation import FX_TO_GBP
+from papishares.store.db import Store
 
 # sub-unit quotes: currency -> (main currency, main units per quoted unit)
 SUBUNITS = {"GBX": ("GBP", 0.01), "GBP_PENCE": ("GBP", 0.01), "ZAC": ("ZAR", 0.01), "ILA": ("ILS", 0.01)}

@@ -3,7 +3,7 @@
 System 1 (`20`) = a completed close above the high of the previous 20 bars; System 2 (`55`) = above
 the previous 55-bar high; either counts when it happened on the last or the one-before-last completed
 bar. The indicator maths (Wilder ATR(20), Donchian highs of the previous n bars, the 3-month change)
-comes from `papishares.indicators.summarise`, which works on the wide frames of every symbol at once.
+comes from `papishares.core.indicators.summarise`, which works on the wide frames of every symbol at once.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from papishares import indicators
-from papishares.models import Bars
+from papishares.core import indicators
+from papishares.core.models import Bars
 
 SCAN_COLUMNS = [
     "last_date", "close", "system", "breakout_level", "atr", "atr_pct", "change_3m_pct",

@@ -3,7 +3,7 @@
 Units: `close` and `atr` are in each symbol's quote currency and scale (GBX in pence); `fx` converts
 one quoted unit into account currency (0.01 for GBX in a GBP account); `risk_amount` and
 `cost_account` are in account currency, `cost` in quote currency (as INTERFACE.md's entries JSON).
-The share count itself is `papishares.risk.position_size`, the one sizing formula of the project.
+The share count itself is `papishares.core.risk.position_size`, the one sizing formula of the project.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from papishares import risk
-from papishares.numbers import finite
+from papishares.core import risk
+from papishares.core.numbers import finite
 
 STOP_ATR_MULTIPLE = 2.0  # the Turtle initial stop: 2N below the entry
 SIZING_COLUMNS = ["fx", "initial_stop", "shares", "cost", "cost_account", "risk_amount", "risk_pct",

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from papishares.models import Exchange, Instrument, PositionView, SymbolRequest
-from papishares.store import Store
+from papishares.core.models import Exchange, Instrument, PositionView, SymbolRequest
+from papishares.store.db import Store
 
 WATCHLIST = "watchlist"
 HELD = "held"

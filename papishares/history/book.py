@@ -17,7 +17,7 @@ from papishares.history.trades import (
     with_exit_reasons,
     with_risk,
 )
-from papishares.store import Store
+from papishares.store.db import Store
 
 JOURNAL_KINDS = ("autosell", "brokerstop")
 

@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.store import Store
+    from papishares.store.db import Store
 
     store = Store(settings.db_path)
     if args.action == "trades":

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from papishares.history import book
-from papishares.store import Store
+from papishares.store.db import Store
 
 FILES = ("trades", "dividends", "transactions", "daily")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from papishares.models import Snapshot
-from papishares.store import Store
+from papishares.core.models import Snapshot
+from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from papishares.numbers import finite
+from papishares.core.numbers import finite
 
 
 def _obj(value: Any) -> dict[str, Any]:

@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from papishares.errors import PapisharesError
+from papishares.core.errors import PapisharesError
 from papishares.history import sync as history_sync
-from papishares.store import Store
+from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
 TIME_BOX = 1.5  # s of history paging per worker cycle at most (plus one request's latency)

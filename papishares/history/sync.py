@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from papishares.broker.t212_history import first_request
-from papishares.errors import AuthError, BrokerError, RateLimited
+from papishares.core.errors import AuthError, BrokerError, RateLimited
 from papishares.history.records import item_key, store_items
-from papishares.store import Store
+from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
 

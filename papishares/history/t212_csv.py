@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from papishares.core.numbers import finite
 from papishares.history.records import timestamp
-from papishares.numbers import finite
 
 COLUMNS = ("Action", "Time", "ISIN", "Ticker", "Name", "Notes", "ID", "No. of shares", "Price / share",
            "Currency (Price / share)", "Exchange rate", "Result", "Currency (Result)", "Total", "Currency (Total)",

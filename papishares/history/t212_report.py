@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from papishares.broker.ratebudget import Reservation, endpoint_key
-from papishares.errors import BrokerError, PapisharesError, RateLimited
-from papishares.store import Store
+from papishares.core.errors import BrokerError, PapisharesError, RateLimited
+from papishares.store.db import Store
 
 PATH = "/equity/history/exports"
 PENDING_KEY = "history.report_pending"

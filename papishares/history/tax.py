@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from papishares.config import Settings
-from papishares.errors import PapisharesError
+from papishares.core.errors import PapisharesError
 
 ISA_SENTENCE = ("This is a Stocks ISA (PAPISHARES_ACCOUNT_TYPE=isa): gains and dividends in an ISA are free of "
                 "UK capital gains tax and income tax, so no capital gains are computed.")

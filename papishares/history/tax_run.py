@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from papishares import simulation as sim
 from papishares.config import Settings
+from papishares.demo import simulation as sim
 from papishares.history import tax
 from papishares.history.t212_report import fetch_report
-from papishares.store import Store
+from papishares.store.db import Store
 
 LAST_KEY = "history.tax_summary"
 # The demo's rates (units of currency per GBP): its own FX, plus the currencies of cgt-calc's bundled

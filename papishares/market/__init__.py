@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from papishares.config import Settings
-from papishares.models import Bars, SymbolRequest
-from papishares.store import Store
+from papishares.core.models import Bars, SymbolRequest
+from papishares.store.db import Store
 
 MIN_BARS = 260  # MACD over 250+ bars converges; Donchian 55 and ATR 20 need far fewer
 
@@ -43,7 +43,7 @@ def make_market_data(settings: Settings, store: Store) -> MarketData:
         assert settings.market_csv_dir is not None
         source = CsvMarketData(settings.market_csv_dir)
     else:
-        from papishares.market.demo import DemoMarketData
+        from papishares.demo.market import DemoMarketData
 
         source = DemoMarketData(seed=settings.demo_seed, always_open=settings.demo_always_open)
     return CachedMarketData(source, store)

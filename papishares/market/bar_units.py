@@ -22,8 +22,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from papishares import units
-from papishares.models import Bars
+from papishares.core import units
+from papishares.core.models import Bars
 
 PRICES = ("Open", "High", "Low", "Close")
 UNIT_STEP = 100.0  # pence per pound (and the ZAc/ILA minor units)

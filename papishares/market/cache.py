@@ -18,11 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from papishares.errors import MarketDataError
+from papishares.core.errors import MarketDataError
+from papishares.core.models import Bars, SymbolRequest
 from papishares.market import MIN_BARS, MarketData
 from papishares.market.bar_units import repair_bars
-from papishares.models import Bars, SymbolRequest
-from papishares.store import Store
+from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
 SOURCE_NAMES = {"yahoo": "Yahoo", "csv": "CSV files", "demo": "Demo data"}

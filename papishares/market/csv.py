@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from papishares.models import Bars, SymbolRequest
+from papishares.core.models import Bars, SymbolRequest
 
 log = logging.getLogger(__name__)
 REQUIRED = ("Date", "Open", "High", "Low", "Close")

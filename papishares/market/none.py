@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from papishares.models import Bars, SymbolRequest
+from papishares.core.models import Bars, SymbolRequest
 
 
 class NoMarketData:

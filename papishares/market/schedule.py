@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from papishares.models import Exchange, Instrument, TimeEvent
+from papishares.core.models import Exchange, Instrument, TimeEvent
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from papishares.models import Exchange, Instrument
+from papishares.core.models import Exchange, Instrument
 
 US = ""  # US listings have no Yahoo suffix
 # (words that must all appear in the exchange's name, words that must not, Yahoo suffix), first match

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from papishares.errors import MarketDataError
+from papishares.core.errors import MarketDataError
+from papishares.core.models import Bars, SymbolRequest
 from papishares.market.symbols import scale_factor
-from papishares.models import Bars, SymbolRequest
 
 if TYPE_CHECKING:
-    from papishares.store import Store
+    from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
 OHLCV = ("Open", "High", "Low", "Close", "Volume")

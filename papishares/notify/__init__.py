@@ -12,11 +12,11 @@ import logging
 import time
 from collections.abc import Iterable
 
-from papishares.alerts import AlertEvent, AlertPlan, sample_event
 from papishares.config import Settings
 from papishares.notify import outbox, prefs
+from papishares.notify.rules import AlertEvent, AlertPlan, sample_event
 from papishares.notify.telegram import TelegramClient
-from papishares.store import Store
+from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable
 
-from papishares.store import Store
+from papishares.store.db import Store
 
 PREFIX = "telegram.migrated."
 CHANNEL = "telegram"

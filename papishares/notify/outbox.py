@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from papishares.notify.split import split_html
 from papishares.notify.telegram import MAX_TEXT, TelegramResult
-from papishares.store import Store
+from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 
-from papishares.store import Store
+from papishares.store.db import Store
 
-KINDS: dict[str, str] = {  # alert kind (papishares.alerts) -> what a person reads
+KINDS: dict[str, str] = {  # alert kind (papishares.notify.rules) -> what a person reads
     "stop_breached": "stop breached",
     "macd_crossover": "MACD crossover",
     "risk_above": "total risk above the limit",

@@ -1,6 +1,6 @@
 """Stops kept at the broker on the pages: the Settings switch, the per-position switch, protection words.
 
-Only reads and flags in the database (papishares.stopkeeper's state): the worker acts on them.
+Only reads and flags in the database (papishares.orders.stop_keeper's state): the worker acts on them.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from papishares import stopkeeper
 from papishares.config import Settings
-from papishares.models import Snapshot
+from papishares.core.models import Snapshot
+from papishares.orders import stop_keeper as stopkeeper
 from papishares.ui import banners, data
 from papishares.ui.tables import PROTECTION_WORDS
 

@@ -23,10 +23,10 @@ import pandas as pd
 import streamlit as st
 
 from papishares.config import ConfigError, Settings, load_settings
-from papishares.errors import AuthError, BrokerError, PapisharesError
-from papishares.models import Snapshot
-from papishares.numbers import age_words  # noqa: F401 - re-exported for pages
-from papishares.service import Service, apply_overrides, build_service, set_risk_override
+from papishares.core.errors import AuthError, BrokerError, PapisharesError
+from papishares.core.models import Snapshot
+from papishares.core.numbers import age_words  # noqa: F401 - re-exported for pages
+from papishares.snapshot.service import Service, apply_overrides, build_service, set_risk_override
 
 log = logging.getLogger(__name__)
 
@@ -198,21 +198,21 @@ def held_positions(settings: Settings) -> list[dict[str, Any]]:
     """Positions held back from auto-sell (a sale whose outcome stayed unknown)."""
     store = service(settings).store
     try:
-        from papishares.autosell import held_tickers
+        from papishares.orders.autosell import held_tickers
     except ImportError:  # the table is the source of truth either way
         return store.query("SELECT ticker, reason, since FROM held_tickers ORDER BY since")
     return held_tickers(store)
 
 
 def rearm(settings: Settings, ticker: str) -> bool:
-    from papishares.autosell import rearm as rearm_ticker
+    from papishares.orders.autosell import rearm as rearm_ticker
 
     return bool(rearm_ticker(service(settings).store, ticker))
 
 
 def papishares_orders(settings: Settings) -> frozenset[int]:
     """Pending-order ids Papishares manages (its broker stops, its queued sells), from the journal."""
-    from papishares.orderjournal import papishares_order_ids
+    from papishares.orders.journal import papishares_order_ids
 
     try:
         return papishares_order_ids(service(settings).store)
@@ -288,7 +288,7 @@ def worker_status(settings: Settings) -> WorkerStatus:
     hb = rows[0]["hb"] if rows else None
     age = None if hb is None else max(0.0, time.time() - float(hb))
     try:
-        from papishares.worker import health_status
+        from papishares.worker.loop import health_status
     except ImportError:
         healthy = age is not None and age <= settings.heartbeat_max_age
         return WorkerStatus(healthy, age, {"source": "lease table"})

@@ -13,6 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from papishares.config import Settings
+from papishares.core.errors import PapisharesError
+from papishares.core.models import Snapshot
 from papishares.entries import EntriesResult, scan_entries
 from papishares.entries.feed import Feed, load_feed
 from papishares.entries.universe import (
@@ -21,8 +23,6 @@ from papishares.entries.universe import (
     remove_from_watchlist,
     stored_watchlist,
 )
-from papishares.errors import PapisharesError
-from papishares.models import Snapshot
 from papishares.ui import data, tables
 
 log = logging.getLogger(__name__)

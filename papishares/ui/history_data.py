@@ -11,10 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from papishares.config import Settings
+from papishares.core.models import SymbolRequest
 from papishares.history import book, export
 from papishares.history import sync as history_sync
 from papishares.history.trades import summary
-from papishares.models import SymbolRequest
 from papishares.ui import data
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from papishares.config import ConfigError, Settings
-from papishares.models import Snapshot
+from papishares.core.models import Snapshot
 from papishares.ui import auth, banners, data, sidebar
 from papishares.ui.data import Loaded
 

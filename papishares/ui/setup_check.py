@@ -11,8 +11,8 @@ import logging
 
 import streamlit as st
 
-from papishares import doctor
 from papishares.config import Settings
+from papishares.doctor import checks as doctor
 from papishares.ui import data
 
 log = logging.getLogger(__name__)

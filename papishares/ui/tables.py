@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from papishares.models import Order, PositionView, Snapshot
+from papishares.core.models import Order, PositionView, Snapshot
 
 NEAR_STOP_PCT = 3.0  # a price within 3% above its effective stop counts as "near"
 MISSING = "–"  # what every table shows for a missing value (never "None" or "nan")
@@ -234,7 +234,7 @@ MANAGED = "Managed by Papishares"
 
 def orders_frame(orders: tuple[Order, ...], currencies: Mapping[str, str],
                  managed: frozenset[int] = frozenset()) -> pd.DataFrame:
-    """Pending orders; `managed` holds the ids Papishares sent (papishares.orderjournal), the rest are the user's."""
+    """Pending orders; `managed` holds the ids Papishares sent (papishares.orders.journal), the rest are the user's."""
     rows = []
     for o in orders:
         ccy = o.currency or currencies.get(o.ticker, "")

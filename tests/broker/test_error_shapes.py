@@ -16,7 +16,7 @@ import pytest
 
 from papishares.broker import t212_parse as parse
 from papishares.broker.trading212 import Trading212Client
-from papishares.errors import (
+from papishares.core.errors import (
     AuthError,
     BrokerError,
     BrokerUnavailable,

@@ -18,7 +18,7 @@ from papishares.broker.ratebudget import (
     limit_for,
     margin_for,
 )
-from papishares.store import Store
+from papishares.store.db import Store
 
 POSITIONS = "GET /equity/positions"
 SUMMARY = "GET /equity/account/summary"

@@ -18,7 +18,7 @@ from papishares.broker import Broker
 from papishares.broker import t212_parse as parse
 from papishares.broker.trading212 import AUTH_401, Trading212Client
 from papishares.config import Secret, load_settings
-from papishares.errors import (
+from papishares.core.errors import (
     AuthError,
     BrokerError,
     BrokerUnavailable,
@@ -28,7 +28,7 @@ from papishares.errors import (
     OrderRejected,
     RateLimited,
 )
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.conftest import t212_settings_for
 from tests.fakes.t212_server import DEFAULT_KEY, DEFAULT_SECRET, FakeTrading212
 
@@ -203,7 +203,7 @@ def test_two_processes_share_the_budget(t212_server: FakeTrading212, tmp_path: P
     script = textwrap.dedent("""
         import time
         from papishares.config import Secret, load_settings
-        from papishares.store import Store
+        from papishares.store.db import Store
         from papishares.broker.trading212 import Trading212Client
         s = load_settings(dotenv_path=None)
         c = Trading212Client(s, Store(s.db_path))

@@ -15,10 +15,10 @@ import talib
 from backtesting.test import GOOG
 
 from papishares.config import load_settings
+from papishares.demo.simulation import FX_TO_GBP
 from papishares.entries import CONTRACT_FIELDS, result_json, scan_entries
 from papishares.entries.universe import add_to_watchlist
-from papishares.service import build_service
-from papishares.simulation import FX_TO_GBP
+from papishares.snapshot.service import build_service
 from tests.conftest import t212_settings_for
 
 ROOT = Path(__file__).resolve().parents[2]

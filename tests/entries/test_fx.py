@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from papishares.core.models import Bars
 from papishares.entries import fx
-from papishares.models import Bars
-from papishares.store import Store
+from papishares.store.db import Store
 
 
 def pair_bars(**closes: float) -> Bars:

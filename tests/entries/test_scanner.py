@@ -8,8 +8,8 @@ import pytest
 import talib
 from backtesting.test import GOOG
 
+from papishares.core.models import Bars
 from papishares.entries.scanner import scan
-from papishares.models import Bars
 
 
 def flat_bars(closes: list[float], spread: float = 1.0) -> pd.DataFrame:

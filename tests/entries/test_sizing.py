@@ -9,9 +9,9 @@ import pytest
 import talib
 from backtesting.test import GOOG
 
+from papishares.core.models import Bars
 from papishares.entries.scanner import scan
 from papishares.entries.sizing import size_frame, size_one
-from papishares.models import Bars
 
 
 def test_gbx_in_pence_into_a_gbp_account() -> None:

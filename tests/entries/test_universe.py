@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from papishares import simulation
+from papishares.core.models import PositionView
+from papishares.demo import simulation
 from papishares.entries.universe import (
     add_to_watchlist,
     build_universe,
@@ -13,8 +14,7 @@ from papishares.entries.universe import (
     remove_from_watchlist,
     stored_watchlist,
 )
-from papishares.models import PositionView
-from papishares.store import Store
+from papishares.store.db import Store
 
 
 def test_index_names_people_type_map_to_presets() -> None:

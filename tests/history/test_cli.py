@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.fakes.t212_history import history_of, order_item
 from tests.fakes.t212_server import FakeTrading212
-from tests.test_service import _cli
+from tests.snapshot.test_service import _cli
 
 TRADE_FIELDS = {"ticker", "opened_at", "closed_at", "quantity", "entry_price", "exit_price", "realised_pnl",
                 "currency", "initial_risk", "r_multiple", "exit_reason"}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from papishares.broker.demo import DemoBroker
-from papishares.history import demo
+from papishares.demo import history as demo
+from papishares.demo.broker import DemoBroker
 from papishares.history.t212_csv import report_csv
-from papishares.store import Store
+from papishares.store.db import Store
 
 
 @pytest.fixture

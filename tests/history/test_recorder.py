@@ -11,7 +11,7 @@ from papishares.history import book
 from papishares.history.sync import sync
 from tests.fakes.t212_history import history_of, order_item
 from tests.fakes.t212_server import FakeTrading212
-from tests.test_service import ManualClock, _hand_made_account, _service
+from tests.snapshot.test_service import ManualClock, _hand_made_account, _service
 
 
 def test_daily_point_and_first_risk_kept_then_r_of_the_closed_trade(t212_server: FakeTrading212,

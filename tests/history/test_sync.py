@@ -10,7 +10,7 @@ from papishares.broker.trading212 import Trading212Client
 from papishares.config import Settings
 from papishares.history import sync as history_sync
 from papishares.history.sync import sync
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.fakes.t212_history import history_of, order_item
 from tests.fakes.t212_server import FakeTrading212
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from papishares.broker.trading212 import Trading212Client
 from papishares.config import Settings
 from papishares.history.t212_report import PENDING_KEY, fetch_report
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.fakes.t212_history import history_of
 from tests.fakes.t212_server import FakeTrading212
-from tests.test_service import ManualClock
+from tests.snapshot.test_service import ManualClock
 
 CSV = "Action,Time,ISIN,Ticker,Name,No. of shares,Price / share,Currency (Price / share)\n"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from papishares.config import Settings, load_settings
-from papishares.errors import PapisharesError
+from papishares.core.errors import PapisharesError
 from papishares.history.tax import (
     ISA_SENTENCE,
     TaxSummary,

@@ -12,11 +12,11 @@ from papishares.broker import make_broker
 from papishares.config import load_settings
 from papishares.history import book, tax_run
 from papishares.history import sync as history_sync
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.fakes.cgt import INVEST_2024, needs_cgt, offline_rates
 from tests.fakes.t212_history import history_of
 from tests.fakes.t212_server import FakeTrading212
-from tests.test_service import _cli
+from tests.snapshot.test_service import _cli
 
 
 @needs_cgt

@@ -118,7 +118,7 @@ def test_a_split_the_store_followed_joins_the_buy_and_the_sale(tmp_path: Path) -
     # one trade of 1,600 at 105p -> 130p, realised 400.00 (FIFO on the account-currency values)
     from papishares.history import book
     from papishares.history.records import store_items
-    from papishares.store import Store
+    from papishares.store.db import Store
     from tests.fakes.t212_history import order_item
 
     store = Store(tmp_path / "s.db")

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from backtesting.test import GOOG
 
-from papishares import indicators
+from papishares.core import indicators
+from papishares.core.models import SymbolRequest
 from papishares.market.bar_units import bar_factors, repair_units
 from papishares.market.cache import CachedMarketData
 from papishares.market.csv import CsvMarketData
-from papishares.models import SymbolRequest
-from papishares.store import Store
+from papishares.store.db import Store
 
 BARS = GOOG[["Open", "High", "Low", "Close", "Volume"]].iloc[-400:].astype(float)
 

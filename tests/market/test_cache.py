@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from papishares.errors import MarketDataError
+from papishares.core.errors import MarketDataError
+from papishares.core.models import Bars, SymbolRequest
+from papishares.demo.market import DemoMarketData
 from papishares.market.cache import CachedMarketData, age_text
 from papishares.market.csv import CsvMarketData
-from papishares.market.demo import DemoMarketData
-from papishares.models import Bars, SymbolRequest
-from papishares.store import Store
+from papishares.store.db import Store
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC).timestamp()
 RR = SymbolRequest("RRl_EQ", "RR.L", "GBX")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from papishares.core.models import SymbolRequest
 from papishares.market.csv import CsvMarketData
-from papishares.models import SymbolRequest
 
 
 def req(symbol: str, currency: str = "GBX") -> SymbolRequest:

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
-from papishares import simulation as sim
+from papishares.core.models import Exchange, Instrument, TimeEvent
+from papishares.demo import simulation as sim
 from papishares.market import schedule
 from papishares.market.schedule import is_open, last_bar_completed, last_close, next_open
-from papishares.models import Exchange, Instrument, TimeEvent
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 EXCHANGES = sim.exchanges(NOW.timestamp())  # T212-shaped: 7 days back to 14 ahead
@@ -108,8 +108,8 @@ def test_last_bar_completed_on_a_holiday_is_conservative() -> None:
 def test_hours_are_unknown_without_a_schedule_or_a_known_ticker_shape() -> None:
     from datetime import UTC, datetime
 
+    from papishares.core.models import Instrument
     from papishares.market.schedule import hours_known
-    from papishares.models import Instrument
 
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     assert hours_known(Instrument("RRl_EQ", "Rolls", "RR", "GBX"), [], now)  # London weekday fallback

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from papishares.core.models import Exchange, Instrument
 from papishares.market.symbols import SymbolMapper, exchange_suffix, scale_factor, symbol_from
-from papishares.models import Exchange, Instrument
 
 # Exchanges named as Trading 212 names them, one working schedule each (id = 100 + index).
 T212_EXCHANGES = ["NASDAQ", "NYSE", "London Stock Exchange", "Deutsche Börse Xetra", "Euronext Paris",

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from papishares.errors import MarketDataError
+from papishares.core.errors import MarketDataError
+from papishares.core.models import SymbolRequest
 from papishares.market import yahoo
 from papishares.market.yahoo import YahooMarketData, bars_from_download, split_download
-from papishares.models import SymbolRequest
-from papishares.store import Store
+from papishares.store.db import Store
 
 DAYS = pd.bdate_range("2025-01-02", periods=300, name="Date")
 

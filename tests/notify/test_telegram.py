@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from papishares.alerts import AlertEvent, autosell_event
 from papishares.config import Secret, Settings
 from papishares.notify import Notifier, outbox, send_test_alert
+from papishares.notify.rules import AlertEvent, autosell_event
 from papishares.notify.telegram import TelegramClient
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.fakes.telegram_server import TelegramServer
-from tests.test_alerts import position
+from tests.notify.test_rules import position
 
 TOKEN = "987654:SECRET-bot-token-xyz"
 
@@ -145,8 +145,8 @@ def test_send_test_alert_one_line(tg: TelegramServer, tmp_path: Path) -> None:
 def test_a_macd_crossover_reaches_telegram_once_per_bar_across_restarts(tg: TelegramServer, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from papishares.alerts import evaluate
-    from tests.test_alerts import snapshot
+    from papishares.notify.rules import evaluate
+    from tests.notify.test_rules import snapshot
 
     settings = settings_for(tg, tmp_path)
     bar1 = position(macd_crossover="BULLISH", last_bar_date="2026-11-23", yahoo_symbol="TSLA")

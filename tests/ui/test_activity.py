@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.ui.conftest import open_page
 
 

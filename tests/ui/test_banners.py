@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.fakes.t212_server import FakeTrading212
 from tests.ui.conftest import PAGES, clear_caches, messages, open_page, page_text
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.fakes.cgt import INVEST_2024, needs_cgt, offline_rates
 from tests.fakes.t212_history import history_of
 from tests.fakes.t212_server import FakeTrading212

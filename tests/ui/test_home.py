@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from papishares.store import Store
+from papishares.store.db import Store
 from papishares.ui import data, tables
 from tests.fakes.t212_server import FakeTrading212
 from tests.ui.conftest import open_page

@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from papishares import simulation
+from papishares.demo import simulation
 from papishares.ui import data, tables
 from tests.fakes.t212_server import FakeTrading212
 from tests.ui.conftest import open_page

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from papishares.store import Store
+from papishares.store.db import Store
 from tests.ui.conftest import ROOT, open_page
 
 

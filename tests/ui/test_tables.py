@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from papishares.models import Account, Order, PositionView, Snapshot
+from papishares.core.models import Account, Order, PositionView, Snapshot
 from papishares.ui import tables
 
 

@@ -1,0 +1,1 @@
+"""Plotly figures, importable without Streamlit (the worker draws /chart with them)."""

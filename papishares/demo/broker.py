@@ -1,0 +1,366 @@
+"""The built-in demo broker: a simulated GBP account that moves and fills orders.
+
+State lives in the shared SQLite file (demo_kv, demo_positions, demo_orders) so the dashboard and
+the worker see one account. Prices come from `papishares.demo.simulation` (a pure function of seed and
+clock), so nothing needs to tick in the background: pending orders are settled lazily, inside the
+`BEGIN IMMEDIATE` transaction of whichever read or order comes next, by replaying the price path
+since the last settlement. Like Trading 212, a market order sent while its exchange is closed is
+queued and fills at the next open; prices rest at the last close while a market is closed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from papishares.core.errors import OrderRejected
+from papishares.core.models import Account, BrokerPosition, Exchange, Instrument, Order
+from papishares.demo import simulation as sim
+from papishares.store.db import Store
+
+PENDING = ("NEW", "CONFIRMED")
+SAMPLE_STEP_S = 5.0  # price path resolution when settling resting orders
+MAX_SAMPLES = 20_000  # bounds the work after a long pause (the step widens instead)
+EPS = 1e-9
+
+
+def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+    cols = [c[0] for c in cur.description or ()]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+class DemoBroker:
+    """Implements the `Broker` protocol against the simulated account."""
+
+    environment = "demo-sim"
+
+    def __init__(self, store: Store, seed: int = 212, always_open: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.seed = seed
+        self.always_open = always_open
+        self.clock = clock
+        self._data_times: dict[str, float] = {}
+
+    # -- state ----------------------------------------------------------------------------------
+    @contextmanager
+    def _state(self, kind: str | None = None) -> Iterator[tuple[sqlite3.Connection, float]]:
+        """One atomic view: seed on first use, settle pending orders up to now, then read/write."""
+        now = self.clock()
+        with self.store.transaction() as conn:
+            self._ensure_seeded(conn, now)
+            self._settle(conn, now)
+            yield conn, now
+        if kind:
+            self._data_times[kind] = now
+
+    def reset(self) -> None:
+        """Start the demo afresh (order ids keep counting up so old journal entries stay unambiguous)."""
+        with self.store.transaction() as conn:
+            for table in ("demo_kv", "demo_positions", "demo_orders"):
+                conn.execute(f"DELETE FROM {table}")
+            self._ensure_seeded(conn, self.clock())
+
+    def _kv(self, conn: sqlite3.Connection, key: str) -> str | None:
+        row = conn.execute("SELECT value FROM demo_kv WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def _set_kv(self, conn: sqlite3.Connection, key: str, value: Any) -> None:
+        conn.execute(
+            "INSERT INTO demo_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, str(value)),
+        )
+
+    def _price(self, ticker: str, t: float) -> float:
+        return sim.price(ticker, t, self.seed)
+
+    def _current(self, ticker: str, now: float) -> float:
+        return sim.current_price(ticker, now, self.seed, self.always_open)
+
+    def _ensure_seeded(self, conn: sqlite3.Connection, now: float) -> None:
+        if self._kv(conn, "seeded_at") is not None:
+            return
+        invested = 0.0
+        for inst in sim.held():
+            opened = now - inst.held_weeks * 7 * 86400
+            avg = round(self._price(inst.ticker, opened) * inst.avg_factor, 2)
+            conn.execute(
+                "INSERT OR REPLACE INTO demo_positions (ticker, quantity, quantity_in_pies, average_price, "
+                "created_at) VALUES (?, ?, ?, ?, ?)",
+                (inst.ticker, inst.held_quantity, inst.in_pies, avg, opened),
+            )
+            invested += inst.held_quantity * self._current(inst.ticker, now) * inst.fx
+        self._set_kv(conn, "cash", round(max(sim.START_VALUE - invested, 1000.0), 2))
+        self._set_kv(conn, "realised", 0.0)
+        self._set_kv(conn, "seed", self.seed)
+        self._set_kv(conn, "seeded_at", now)
+        self._set_kv(conn, "settled_at", now)
+        # A manual protective stop well below the price, and a resting buy far below it.
+        msft = self._current("MSFT_US_EQ", now)
+        self._insert_order(conn, "MSFT_US_EQ", "STOP", -2, now - 3 * 86400, stop=round(msft * 0.85, 2))
+        bp = self._current("BPl_EQ", now)
+        self._insert_order(conn, "BPl_EQ", "LIMIT", 100, now - 86400, limit=round(bp * 0.8, 2))
+
+    def _insert_order(self, conn: sqlite3.Connection, ticker: str, type_: str, quantity: float, now: float,
+                      stop: float | None = None, limit: float | None = None) -> int:
+        cur = conn.execute(
+            "INSERT INTO demo_orders (ticker, type, status, quantity, limit_price, stop_price, created_at) "
+            "VALUES (?, ?, 'NEW', ?, ?, ?, ?)",
+            (ticker, type_, quantity, limit, stop, now),
+        )
+        return int(cur.lastrowid or 0)
+
+    # -- settlement -----------------------------------------------------------------------------
+    def _settle(self, conn: sqlite3.Connection, now: float) -> None:
+        """Fill every pending order whose condition was met since the last settlement, in time order."""
+        settled_at = float(self._kv(conn, "settled_at") or now)
+        pending = _rows(conn.execute(
+            "SELECT * FROM demo_orders WHERE status IN ('NEW', 'CONFIRMED') ORDER BY id"))
+        fills = []
+        for order in pending:
+            hit = self._trigger(order, max(order["created_at"] or settled_at, settled_at), now)
+            if hit is not None:
+                fills.append((hit[0], order["id"], order, hit[1]))
+        for t, _, order, fill_price in sorted(fills, key=lambda f: (f[0], f[1])):
+            self._fill(conn, order, t, fill_price)
+        self._set_kv(conn, "settled_at", now)
+
+    def _trigger(self, order: dict[str, Any], start: float, now: float) -> tuple[float, float] | None:
+        """When (and at what price) a pending order's condition first held in [start, now]."""
+        if start > now:
+            return None
+        ticker = order["ticker"]
+        market = sim.market_of(ticker)
+        if order["type"] == "MARKET":
+            if self.always_open or sim.is_session_open(market, start):
+                return start, self._price(ticker, start)
+            opens = sim.next_open(market, start)
+            return (opens, self._price(ticker, opens)) if opens is not None and opens <= now else None
+        step = max(SAMPLE_STEP_S, (now - start) / MAX_SAMPLES)
+        times = np.append(np.arange(start, now, step), now)
+        path = sim.prices(ticker, times, self.seed)
+        tradable = np.ones(times.shape, bool) if self.always_open else sim.open_mask(market, times)
+        selling = order["quantity"] < 0
+        if order["type"] in ("STOP", "STOP_LIMIT"):
+            met = path <= order["stop_price"] if selling else path >= order["stop_price"]
+        elif order["type"] == "LIMIT":
+            met = path >= order["limit_price"] if selling else path <= order["limit_price"]
+        else:
+            return None
+        hits = np.flatnonzero(met & tradable)
+        if hits.size == 0:
+            return None
+        i = int(hits[0])
+        return float(times[i]), float(path[i])
+
+    def _fill(self, conn: sqlite3.Connection, order: dict[str, Any], t: float, fill_price: float) -> None:
+        ticker, qty = order["ticker"], float(order["quantity"])
+        fx = sim.UNIVERSE[ticker].fx
+        cash = float(self._kv(conn, "cash") or 0.0)
+        pos = conn.execute("SELECT quantity, average_price FROM demo_positions WHERE ticker = ?",
+                           (ticker,)).fetchone()
+        held, avg = (float(pos[0]), float(pos[1])) if pos else (0.0, 0.0)
+        if qty < 0:
+            sold = -qty
+            if sold > held + EPS:
+                self._end(conn, order["id"], "REJECTED", t)
+                return
+            left = held - sold
+            if left <= EPS:
+                conn.execute("DELETE FROM demo_positions WHERE ticker = ?", (ticker,))
+            else:
+                conn.execute("UPDATE demo_positions SET quantity = ? WHERE ticker = ?", (left, ticker))
+            self._set_kv(conn, "cash", round(cash + sold * fill_price * fx, 2))
+            realised = float(self._kv(conn, "realised") or 0.0) + sold * (fill_price - avg) * fx
+            self._set_kv(conn, "realised", round(realised, 2))
+        else:
+            cost = qty * fill_price * fx
+            if cost > cash + EPS:
+                self._end(conn, order["id"], "REJECTED", t)
+                return
+            new_qty = held + qty
+            new_avg = round((held * avg + qty * fill_price) / new_qty, 4)
+            conn.execute(
+                "INSERT INTO demo_positions (ticker, quantity, quantity_in_pies, average_price, created_at) "
+                "VALUES (?, ?, 0, ?, ?) ON CONFLICT(ticker) DO UPDATE SET quantity = excluded.quantity, "
+                "average_price = excluded.average_price",
+                (ticker, new_qty, new_avg, t),
+            )
+            self._set_kv(conn, "cash", round(cash - cost, 2))
+        conn.execute(
+            "UPDATE demo_orders SET status = 'FILLED', filled_at = ?, fill_price = ?, filled_quantity = ? "
+            "WHERE id = ?",
+            (t, fill_price, qty, order["id"]),
+        )
+
+    def _end(self, conn: sqlite3.Connection, order_id: int, status: str, t: float) -> None:
+        conn.execute("UPDATE demo_orders SET status = ?, filled_at = ? WHERE id = ?", (status, t, order_id))
+
+    # -- reads ----------------------------------------------------------------------------------
+    def _positions(self, conn: sqlite3.Connection, now: float) -> list[BrokerPosition]:
+        reserved = dict(conn.execute(
+            "SELECT ticker, -sum(quantity) FROM demo_orders WHERE status IN ('NEW', 'CONFIRMED') "
+            "AND quantity < 0 GROUP BY ticker").fetchall())
+        out = []
+        for row in _rows(conn.execute("SELECT * FROM demo_positions ORDER BY ticker")):
+            inst = sim.UNIVERSE[row["ticker"]]
+            qty, avg = float(row["quantity"]), float(row["average_price"])
+            current = self._current(inst.ticker, now)
+            available = qty - float(reserved.get(inst.ticker, 0.0)) - float(row["quantity_in_pies"] or 0.0)
+            value, cost = qty * current * inst.fx, qty * avg * inst.fx
+            out.append(BrokerPosition(
+                ticker=inst.ticker, name=inst.name, currency=inst.currency, quantity=qty,
+                quantity_available=max(0.0, round(available, 8)), current_price=current, average_price=avg,
+                wallet_currency=sim.ACCOUNT_CURRENCY, wallet_current_value=round(value, 2),
+                wallet_total_cost=round(cost, 2), unrealised_pnl=round(value - cost, 2),
+                created_at=_dt(row["created_at"]),
+            ))
+        return out
+
+    def _order(self, row: dict[str, Any]) -> Order:
+        inst = sim.UNIVERSE.get(row["ticker"])
+        return Order(
+            id=int(row["id"]), ticker=row["ticker"], type=row["type"], status=row["status"],
+            quantity=float(row["quantity"]), side="SELL" if row["quantity"] < 0 else "BUY",
+            filled_quantity=float(row["filled_quantity"] or 0.0), limit_price=row["limit_price"],
+            stop_price=row["stop_price"], created_at=_dt(row["created_at"]),
+            currency=inst.currency if inst else None,
+        )
+
+    def account_summary(self) -> Account:
+        with self._state("account") as (conn, now):
+            positions = self._positions(conn, now)
+            cash = float(self._kv(conn, "cash") or 0.0)
+            realised = float(self._kv(conn, "realised") or 0.0)
+        invested = sum(p.wallet_total_cost or 0.0 for p in positions)
+        value = sum(p.wallet_current_value for p in positions)
+        return Account(currency=sim.ACCOUNT_CURRENCY, total_value=round(cash + value, 2), cash=cash,
+                       invested=round(invested, 2), unrealised_pnl=round(value - invested, 2),
+                       realised_pnl=realised)
+
+    def positions(self) -> list[BrokerPosition]:
+        with self._state("positions") as (conn, now):
+            return self._positions(conn, now)
+
+    def orders(self) -> list[Order]:
+        """Pending orders only, as Trading 212's `/equity/orders` lists them."""
+        with self._state("orders") as (conn, _):
+            rows = _rows(conn.execute(
+                "SELECT * FROM demo_orders WHERE status IN ('NEW', 'CONFIRMED') ORDER BY id"))
+        return [self._order(r) for r in rows]
+
+    def order(self, order_id: int) -> Order | None:
+        """A pending order; None once it is gone (filled, cancelled, rejected), like a 404."""
+        with self._state() as (conn, _):
+            rows = _rows(conn.execute(
+                "SELECT * FROM demo_orders WHERE id = ? AND status IN ('NEW', 'CONFIRMED')", (order_id,)))
+        return self._order(rows[0]) if rows else None
+
+    def order_history(self, limit: int = 50) -> list[Order]:
+        """Ended and pending orders, newest first (the demo's stand-in for `/history/orders`)."""
+        with self._state() as (conn, _):
+            rows = _rows(conn.execute("SELECT * FROM demo_orders ORDER BY id DESC LIMIT ?", (limit,)))
+        return [self._order(r) for r in rows]
+
+    def history_page(self, kind: str, path: str, patience: float = 0.0) -> Any:
+        """A page of the demo account's history (papishares.demo.history): a year of it, offline."""
+        from papishares.demo import history as demo_history
+
+        with self._state():  # seeded and settled first
+            pass
+        return demo_history.page(self.store, self.seed, kind, path)
+
+    def export_report(self, directory: str | Path) -> Path:
+        """The demo's counterpart of Trading 212's CSV report: its history in the export's columns."""
+        from papishares.demo import history as demo_history
+        from papishares.history.t212_csv import report_csv
+
+        with self._state():
+            pass
+        demo_history.seed_records(self.store, self.seed)
+        text = report_csv(demo_history.items(self.store, self.seed), sim.ACCOUNT_CURRENCY,
+                          {t: i.short_name for t, i in sim.UNIVERSE.items()})
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / "demo-report.csv"
+        target.write_text(text, encoding="utf8")
+        return target
+
+    def instruments(self, refresh: bool = False) -> dict[str, Instrument]:
+        self._data_times["instruments"] = self.clock()
+        return sim.instruments()
+
+    def exchanges(self, refresh: bool = False) -> list[Exchange]:
+        now = self.clock()
+        self._data_times["exchanges"] = now
+        return sim.exchanges(now, self.always_open)
+
+    def data_time(self, kind: str) -> float | None:
+        """When data of this kind was last read (the demo is always fresh: no rate budget)."""
+        return self._data_times.get(kind)
+
+    # -- orders ---------------------------------------------------------------------------------
+    def _check_order(self, ticker: str, quantity: float) -> sim.DemoInstrument:
+        inst = sim.UNIVERSE.get(ticker)
+        if inst is None:
+            raise OrderRejected(f"Unknown instrument {ticker}.", "entity-not-found", status=404)
+        if not np.isfinite(quantity) or abs(quantity) < EPS:
+            raise OrderRejected("The order quantity must not be zero.", "min-quantity-exceeded", status=400)
+        return inst
+
+    def _check_sell(self, conn: sqlite3.Connection, now: float, ticker: str, quantity: float) -> None:
+        if quantity >= 0:
+            return
+        held = {p.ticker: p for p in self._positions(conn, now)}.get(ticker)
+        available = held.quantity_available if held else 0.0
+        if -quantity > available + EPS:
+            raise OrderRejected(
+                f"Cannot sell {-quantity:g} {ticker}: only {available:g} available for trading.",
+                "selling-equity-not-owned", detail=json.dumps({"available": available}), status=400,
+            )
+
+    def place_market_order(self, ticker: str, quantity: float, extended_hours: bool = False) -> Order:
+        inst = self._check_order(ticker, quantity)
+        with self._state() as (conn, now):
+            self._check_sell(conn, now, ticker, quantity)
+            if quantity > 0:
+                cost = quantity * self._current(ticker, now) * inst.fx
+                if cost > float(self._kv(conn, "cash") or 0.0) + EPS:
+                    raise OrderRejected("Insufficient funds for this order.", "insufficient-funds", status=400)
+            order_id = self._insert_order(conn, ticker, "MARKET", quantity, now)
+            if self.always_open or sim.is_session_open(sim.market_of(ticker), now):
+                row = _rows(conn.execute("SELECT * FROM demo_orders WHERE id = ?", (order_id,)))[0]
+                self._fill(conn, row, now, self._price(ticker, now))
+            row = _rows(conn.execute("SELECT * FROM demo_orders WHERE id = ?", (order_id,)))[0]
+        return self._order(row)
+
+    def place_stop_order(self, ticker: str, quantity: float, stop_price: float,
+                         time_validity: str = "GOOD_TILL_CANCEL") -> Order:
+        self._check_order(ticker, quantity)
+        if not (stop_price > 0 and np.isfinite(stop_price)):
+            raise OrderRejected("The stop price must be above zero.", "price-too-far", status=400)
+        with self._state() as (conn, now):
+            self._check_sell(conn, now, ticker, quantity)
+            order_id = self._insert_order(conn, ticker, "STOP", quantity, now, stop=float(stop_price))
+            row = _rows(conn.execute("SELECT * FROM demo_orders WHERE id = ?", (order_id,)))[0]
+        return self._order(row)
+
+    def cancel_order(self, order_id: int) -> None:
+        with self._state() as (conn, now):
+            cur = conn.execute(
+                "UPDATE demo_orders SET status = 'CANCELLED', filled_at = ? "
+                "WHERE id = ? AND status IN ('NEW', 'CONFIRMED')", (now, order_id))
+            if cur.rowcount == 0:
+                raise OrderRejected(f"Order {order_id} is not pending.", "entity-not-found", status=404)

@@ -1,0 +1,1 @@
+"""`papishares doctor`: read-only checks of an account and its set-up."""

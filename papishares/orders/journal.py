@@ -1,0 +1,223 @@
+"""The order journal: the ONE intent -> request -> outcome mechanism every order path uses.
+
+Auto-sell's market sell, the managed stop's placement and cancel (papishares.orders.stop_keeper) and the
+user's own `/sell` all go through it, like a bank payment:
+- `record()` inserts the intent (a `sell_intents` row of its `kind`) inside `BEGIN IMMEDIATE`, only
+  while this worker holds the lease and only when the caller's `guard` still passes under the write
+  lock, BEFORE anything is sent; a key is UNIQUE, so one intent is one request, ever;
+- `sell_market()` / `place_stop()` / `cancel()` send it once (a precision rejection gets exactly one
+  truncated retry, from papishares.orders.quantity) and set the row's status from the answer;
+- an answer that proves nothing (timeout, 5xx, unreadable body, the process killed) leaves the row
+  'unknown' (or 'intent'): its owner reconciles it against FRESH `/equity/orders` and
+  `/equity/positions`, and nothing is sent for that ticker until it is settled (`busy()`).
+
+Kinds (also what papishares.history reads as exit reasons, with `origin`):
+    market_sell   origin 'auto-sell' | 'telegram' | 'emergency'   -> a sale by the worker
+    stop_place    origin 'broker-stop'                            -> a managed SELL STOP placed
+    stop_cancel   origin 'broker-stop'                            -> a managed SELL STOP cancelled
+Statuses: intent, unknown (unproven) -> placed | filled | rejected | cancelled | not_placed |
+not_cancelled | held | rearmed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from papishares.core.errors import AuthError, LiveOrdersForbidden, OrderRejected, PapisharesError, RateLimited
+from papishares.core.models import Order
+from papishares.orders import quantity as qty_rules
+from papishares.store import quantities as quantity_store
+from papishares.store.db import Store
+
+log = logging.getLogger(__name__)
+
+UNRESOLVED = ("intent", "unknown")
+MARKET_SELL, STOP_PLACE, STOP_CANCEL = "market_sell", "stop_place", "stop_cancel"
+
+Guard = Callable[[sqlite3.Connection], bool]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one request came to. status: placed | filled | cancelled | rejected | deferred | unknown | not_ours."""
+
+    status: str
+    message: str
+    quantity: float = 0.0
+    order: Order | None = None
+    error: OrderRejected | None = None
+    cause: Exception | None = None  # what refused it before or without an order (auth, live guard)
+
+    @property
+    def proven(self) -> bool:
+        return self.status not in ("unknown", "not_ours")
+
+
+def unresolved(store: Store, kind: str | None = None) -> list[dict[str, Any]]:
+    if kind is None:
+        return store.query("SELECT * FROM sell_intents WHERE status IN ('intent', 'unknown') ORDER BY id")
+    return store.query("SELECT * FROM sell_intents WHERE status IN ('intent', 'unknown') AND kind = ? "
+                       "ORDER BY id", (kind,))
+
+
+def busy(conn: sqlite3.Connection, ticker: str) -> bool:
+    """An unsettled request of any kind, or a held sale, for `ticker`: nothing new may be sent."""
+    if conn.execute("SELECT 1 FROM held_tickers WHERE ticker = ?", (ticker,)).fetchone():
+        return True
+    return conn.execute("SELECT 1 FROM sell_intents WHERE ticker = ? AND status IN ('intent', 'unknown')",
+                        (ticker,)).fetchone() is not None
+
+
+def sent_since(store: Store, moment: float) -> frozenset[str]:
+    """Tickers with an order request of any kind recorded at or after `moment` (whatever its outcome):
+    data fetched before `moment` no longer shows what is available or pending for them."""
+    return frozenset(r[0] for r in store.execute("SELECT DISTINCT ticker FROM sell_intents WHERE created_at >= ?",
+                                                 (moment,)))
+
+
+@dataclass
+class OrderJournal:
+    store: Store
+    broker: Any  # papishares.broker.Broker
+    lease_ok: Callable[[], bool] = lambda: True
+    clock: Callable[[], float] = time.time
+    journal_kind: str = "autosell"  # the Activity journal's kind for retries written here
+
+    # -- intents -----------------------------------------------------------------------------------
+    def record(self, key: str, kind: str, ticker: str, quantity: float, *, origin: str, price: float | None = None,
+               stop: float | None = None, stop_price: float | None = None, detail: dict[str, Any] | None = None,
+               guard: Guard | None = None, order_id: int | None = None) -> bool:
+        """Insert the intent under `key`, under the lease, when nothing else is unsettled for the ticker
+        and `guard(conn)` passes under the same write lock. False: not ours to send."""
+        now = self.clock()
+        with self.store.transaction() as conn:
+            if not self.lease_ok() or busy(conn, ticker):
+                return False
+            if guard is not None and not guard(conn):
+                return False
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO sell_intents (key, ticker, quantity, price, stop, status, created_at, "
+                "updated_at, detail, kind, origin, stop_price, broker_order_id) "
+                "VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?, ?, ?, ?, ?)",
+                (key, ticker, quantity, price, stop, now, now, json.dumps(detail or {}), kind, origin, stop_price,
+                 order_id))
+            return cur.rowcount == 1
+
+    def set_status(self, key: str, status: str, order_id: int | None = None, note: str | None = None,
+                   quantity: float | None = None, extra: dict[str, Any] | None = None) -> None:
+        rows = self.store.query("SELECT detail FROM sell_intents WHERE key = ?", (key,))
+        detail = json.loads(rows[0]["detail"] or "{}") if rows else {}
+        if note:
+            detail["note"] = note
+        detail.update(extra or {})
+        self.store.execute(
+            "UPDATE sell_intents SET status = ?, broker_order_id = coalesce(?, broker_order_id), "
+            "quantity = coalesce(?, quantity), updated_at = ?, detail = ? WHERE key = ?",
+            (status, order_id, quantity, self.clock(), json.dumps(detail), key))
+
+    def drop(self, key: str) -> None:
+        """Forget an intent proven never sent (refused before sending, e.g. by the rate budget)."""
+        self.store.execute("DELETE FROM sell_intents WHERE key = ? AND status = 'intent'", (key,))
+
+    # -- requests ----------------------------------------------------------------------------------
+    def sell_market(self, key: str, ticker: str, quantity: float) -> Outcome:
+        """`POST /equity/orders/market` for a recorded intent (the sell of `quantity` shares)."""
+        return self._send(key, ticker, quantity, "market sell",
+                          lambda q: self.broker.place_market_order(ticker, -q, extended_hours=False))
+
+    def place_stop(self, key: str, ticker: str, quantity: float, stop_price: float) -> Outcome:
+        """`POST /equity/orders/stop`, GOOD_TILL_CANCEL, for a recorded intent."""
+        return self._send(key, ticker, quantity, f"stop order at {stop_price:g}",
+                          lambda q: self.broker.place_stop_order(ticker, -q, stop_price, "GOOD_TILL_CANCEL"))
+
+    def cancel(self, key: str, order_id: int) -> Outcome:
+        """`DELETE /equity/orders/{id}` for a recorded intent. A 404 is 'rejected' (not pending any more:
+        filled or cancelled already); its caller works out which from fresh data."""
+        try:
+            self.broker.cancel_order(order_id)
+        except OrderRejected as err:
+            return self._settle(key, Outcome("rejected", f"Cancel of order {order_id} refused: {err}", error=err))
+        except RateLimited as err:
+            self.drop(key)
+            return Outcome("deferred", f"Cancel of order {order_id} not sent yet: {err}")
+        except (LiveOrdersForbidden, AuthError) as err:
+            return self._settle(key, Outcome("rejected", f"Cancel of order {order_id} not sent: {err}"))
+        except Exception as err:  # noqa: BLE001 - timeout, 5xx: the outcome is unknown
+            return self._unknown(key, f"cancel of order {order_id}", err, None)
+        return self._settle(key, Outcome("cancelled", f"Order {order_id} cancelled."))
+
+    def _send(self, key: str, ticker: str, quantity: float, what: str, send: Callable[[float], Order]) -> Outcome:
+        retried = False
+        while True:
+            log.warning("order journal: sending %s of %g %s (%s)", what, quantity, ticker, key)
+            try:
+                order = send(quantity)
+            except OrderRejected as err:
+                smaller, decimals = self._precision_retry(err, ticker, quantity)
+                if not retried and 0 < smaller < quantity:
+                    self.store.journal(self.journal_kind, ticker, "retry",
+                                       f"Broker refused the precision of {quantity:g}: retrying once with "
+                                       f"{smaller:g} ({decimals} decimals)",
+                                       {"key": key, "breach": key, "first": quantity, "second": smaller})
+                    # A rejection means nothing was placed: one retry, truncated, is safe.
+                    quantity, retried = smaller, True
+                    self.set_status(key, "intent", quantity=quantity, note="precision retry")
+                    continue
+                return self._settle(key, Outcome("rejected", f"{what.capitalize()} of {quantity:g} rejected by "
+                                                 f"the broker: {err}", quantity, error=err))
+            except RateLimited as err:
+                self.drop(key)  # refused before sending (or a 429): nothing was placed
+                return Outcome("deferred", f"{what.capitalize()} not sent yet: {err}", quantity)
+            except (LiveOrdersForbidden, AuthError) as err:
+                return self._settle(key, Outcome("rejected", f"{what.capitalize()} of {quantity:g} not sent: {err}",
+                                                 quantity, cause=err))
+            except Exception as err:  # noqa: BLE001 - timeout, 5xx, anything: the outcome is unknown
+                return self._unknown(key, f"{what} of {quantity:g}", err, quantity)
+            status = "filled" if order.status.upper() == "FILLED" else "placed"
+            return self._settle(key, Outcome(status, f"{what.capitalize()} of {quantity:g} placed "
+                                             f"(order {order.id}, {order.status}).", quantity, order))
+
+    def _precision_retry(self, err: OrderRejected, ticker: str, sent: float) -> tuple[float, int]:
+        """(the truncated quantity for the one retry, its decimals) after a precision rejection, else (0, 0).
+
+        A stated number is learned for the instrument's next sells, whichever reading it has."""
+        texts = (*err.texts, err.detail or "")
+        if not qty_rules.is_precision_error(err.error_type, *texts):
+            return 0.0, 0
+        stated = qty_rules.stated_precision(*texts)
+        decimals = qty_rules.retry_decimals(sent, stated)
+        if stated is not None:
+            quantity_store.learn_precision(self.store, ticker, decimals)
+        return qty_rules.sell_quantity(sent, decimals), decimals
+
+    def _settle(self, key: str, outcome: Outcome) -> Outcome:
+        self.set_status(key, outcome.status, order_id=outcome.order.id if outcome.order else None,
+                        note=outcome.message, quantity=outcome.quantity or None)
+        return outcome
+
+    def _unknown(self, key: str, what: str, err: Exception, quantity: float | None) -> Outcome:
+        note = str(err) if isinstance(err, PapisharesError) else type(err).__name__
+        self.set_status(key, "unknown", note=note[:300], quantity=quantity)
+        log.warning("order journal: outcome of %s unknown (%s)", what, note)
+        return Outcome("unknown", f"{what[0].upper() + what[1:]} sent but its outcome is unknown ({note})",
+                       quantity or 0.0)
+
+
+def managed_order_ids(store: Store) -> frozenset[int]:
+    """Ids of the SELL STOP orders Papishares keeps at the broker (papishares.orders.stop_keeper): not the user's."""
+    return frozenset(int(r[0]) for r in store.execute("SELECT order_id FROM managed_stops"))
+
+
+def papishares_order_ids(store: Store) -> frozenset[int]:
+    """Ids of every order Papishares sent and may still see pending: its managed stops, and any order
+    the journal recorded as placed (a market sell queued while its market is closed). The Orders page
+    marks them; every other pending order is the user's own."""
+    placed = store.execute("SELECT broker_order_id FROM sell_intents WHERE status = 'placed' "
+                           "AND broker_order_id IS NOT NULL")
+    return managed_order_ids(store) | frozenset(int(r[0]) for r in placed)

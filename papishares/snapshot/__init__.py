@@ -1,0 +1,1 @@
+"""The one Snapshot build: broker + market data + store + risk + indicators."""

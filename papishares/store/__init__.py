@@ -1,0 +1,1 @@
+"""The one SQLite file: schema, migrations, every SQL statement and every stored key."""

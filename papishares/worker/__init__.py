@@ -1,0 +1,1 @@
+"""The sidecar worker: the loop, its lease, its schedule."""
