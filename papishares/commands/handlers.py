@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 CONFIRM_TTL = 60.0  # s a confirmation button stays valid
 REQUEST_TTL = 120.0  # s a confirmed /sell may wait for the worker; older ones are dropped, never sent late
 ACTIONS = ("autosell", "rearm", "sell")
-FINAL_SELL_STATES = ("placed", "filled", "rejected", "skipped", "dry_run", "expired", "gone", "held")
 ACTIONS_OFF = render.ACTIONS_OFF
 
 __all__ = ["Bars", "Button", "Commands", "PressResult", "Reply", "find_position", "parse"]
