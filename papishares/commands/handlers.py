@@ -28,8 +28,8 @@ from typing import Any
 from papishares.commands import autosell as autosell_commands
 from papishares.commands import notifications, positions
 from papishares.commands import render_telegram as render
-from papishares.commands.chart import Bars, chart
-from papishares.commands.reading import NoSnapshot, find_position
+from papishares.commands.chart import Bars, Chart, chart
+from papishares.commands.reading import NoSnapshot
 from papishares.commands.sell import SellQuestion, SellRequested, ask_sell
 from papishares.commands.status import status
 from papishares.config import Settings
@@ -44,9 +44,6 @@ CONFIRM_TTL = 60.0  # s a confirmation button stays valid
 REQUEST_TTL = 120.0  # s a confirmed /sell may wait for the worker; older ones are dropped, never sent late
 ACTIONS = ("autosell", "rearm", "sell")
 ACTIONS_OFF = render.ACTIONS_OFF
-
-__all__ = ["Bars", "Button", "Commands", "PressResult", "Reply", "find_position", "parse"]
-
 
 @dataclass(frozen=True)
 class Button:
@@ -131,8 +128,7 @@ class Commands:
         if not args:
             return Reply("Which position? Send /chart TICKER, e.g. /chart AAPL.")
         result = chart(self.snapshot(), args[0], self.bars)
-        png = getattr(result, "png", None)
-        return Reply(render.text(result), photo=png)
+        return Reply(render.text(result), photo=result.png if isinstance(result, Chart) else None)
 
     def help(self, args: list[str] | None = None) -> Reply:
         return Reply(render.help_text(self.settings.telegram_actions))
