@@ -144,7 +144,7 @@ class Commands:
     def notify(self, args: list[str]) -> Reply:
         if args and not (len(args) == 2 and notifications.is_mode(args[0], args[1])):
             return Reply("Send /notify KIND on|silent|off, e.g. /notify macd_crossover silent. Kinds: "
-                         + ", ".join(notifications.prefs.KINDS) + ".")
+                         + ", ".join(notifications.KINDS) + ".")
         kind, mode = (args[0], args[1]) if args else (None, None)
         return Reply(render.text(notifications.notify_settings(self.store, kind, mode)))
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from papishares.notify import prefs
 from papishares.store.db import Store
 
+KINDS = prefs.KINDS  # the alert kinds a mode can be set for
+
 
 @dataclass(frozen=True)
 class MuteChanged:
