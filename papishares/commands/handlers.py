@@ -45,6 +45,7 @@ REQUEST_TTL = 120.0  # s a confirmed /sell may wait for the worker; older ones a
 ACTIONS = ("autosell", "rearm", "sell")
 ACTIONS_OFF = render.ACTIONS_OFF
 
+
 @dataclass(frozen=True)
 class Button:
     text: str
