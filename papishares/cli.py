@@ -98,45 +98,42 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.commands import autosell, render_cli
+
     store = Store(settings.db_path)
     if args.action in ("on", "off"):
-        store.set_autosell(args.action == "on")
-        print(args.action)
+        print(render_cli.autosell_word(autosell.switch(store, args.action == "on")))
         return EXIT_OK
     if args.action == "status":
-        print("on" if store.autosell_enabled else "off")
+        print(render_cli.autosell_word(autosell.state(store)))
         return EXIT_OK
-    from papishares.orders.autosell import rearm
-
-    if rearm(store, args.ticker):
-        print(f"{args.ticker} re-armed for auto-sell")
+    result = autosell.rearm(store, args.ticker)
+    if result.rearmed:
+        print(render_cli.rearm_line(result))
         return EXIT_OK
-    print(f"papishares: nothing is held back from auto-sell for {args.ticker}", file=sys.stderr)
+    print(f"papishares: {render_cli.rearm_line(result)}", file=sys.stderr)
     return EXIT_FAIL
 
 
 def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.orders import stop_keeper as stopkeeper
+    from papishares.commands import brokerstops, render_cli
 
     store = Store(settings.db_path)
     if args.action == "status":
-        print("\n".join(stopkeeper.status_lines(store, settings.broker_stops)))
+        print("\n".join(render_cli.brokerstops_lines(brokerstops.status(store, settings.broker_stops))))
     elif args.action == "off":
-        stopkeeper.exclude(store, args.ticker, "switched off by the user")
-        print(f"{args.ticker} left out of the stops kept at the broker (its stop is cancelled by the worker)")
-    elif stopkeeper.include(store, args.ticker):
-        print(f"{args.ticker} taken back into the stops kept at the broker")
+        print(render_cli.position_switched_line(brokerstops.leave_out(store, args.ticker, "switched off by the user")))
     else:
-        print(f"{args.ticker} was not left out")
+        print(render_cli.position_switched_line(brokerstops.keep(store, args.ticker)))
     return EXIT_OK
 
 
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.worker.loop import health_status
+    from papishares.commands.health import worker_health
 
-    status = health_status(Store(settings.db_path), settings)
-    _print_json(status)
-    return EXIT_OK if status.get("healthy") else EXIT_FAIL
+    health = worker_health(Store(settings.db_path), settings)
+    _print_json(health.to_json())
+    return EXIT_OK if health.healthy else EXIT_FAIL
 
 
 def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:

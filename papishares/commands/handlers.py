@@ -1,10 +1,11 @@
-"""The command layer: what a remote control may ask and do, as data and sentences.
+"""The Telegram commands: a message or a button press in, a `Reply` or `PressResult` out.
 
-Telegram (papishares/remote/telegram_bot.py) is a thin adapter over it, as freqtrade's `rpc/`
-layer serves its front ends: `Commands.handle("/status")` returns a `Reply` (HTML text, buttons,
-maybe a PNG); a button press goes to `Commands.press(...)`. Reads come from the snapshot the worker
-stored last (no broker call per command); acting commands ask for a confirmation that expires after
-60 s, claimed once in SQLite, so a button pressed twice acts once.
+What a command reads or does is the typed command layer's (papishares.commands: status, positions,
+autosell, brokerstops, sell, notifications, chart, health); its Telegram wording is
+papishares.commands.render_telegram's; the bot (papishares/remote/telegram_bot.py) only carries
+messages, as freqtrade's `rpc/telegram.py` renders what `rpc/rpc.py` returns. Reads come from the
+snapshot the worker stored last (no broker call per command); acting commands ask for a
+confirmation that expires after 60 s, claimed once in SQLite, so a button pressed twice acts once.
 
 A confirmed /sell is only *requested* here (`request_sell`, the one function the order journal
 takes over at merge): the worker that holds the lease executes it in its next cycle through
@@ -21,31 +22,28 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from papishares.commands import autosell as autosell_commands
+from papishares.commands import notifications, positions
+from papishares.commands import render_telegram as render
+from papishares.commands.chart import Bars, Chart, chart
+from papishares.commands.reading import NoSnapshot
+from papishares.commands.sell import SellQuestion, SellRequested, ask_sell
+from papishares.commands.status import status
 from papishares.config import Settings
 from papishares.core.models import PositionView, Snapshot
-from papishares.core.numbers import age_words
-from papishares.notify import prefs
 from papishares.notify import rules as alerts
-from papishares.notify.rules import money, pct
 from papishares.orders import autosell, quantity, sell_release
 from papishares.store.db import Store
-from papishares.store.lease import read_lease
-from papishares.store.quantities import learned_precision
 
 log = logging.getLogger(__name__)
 
 CONFIRM_TTL = 60.0  # s a confirmation button stays valid
 REQUEST_TTL = 120.0  # s a confirmed /sell may wait for the worker; older ones are dropped, never sent late
 ACTIONS = ("autosell", "rearm", "sell")
-FINAL_SELL_STATES = ("placed", "filled", "rejected", "skipped", "dry_run", "expired", "gone", "held")
-ACTIONS_OFF = ("Acting commands are off. To allow /autosell, /rearm and /sell from Telegram, set "
-               "<code>PAPISHARES_TELEGRAM_ACTIONS=true</code> for the worker and restart it.")
-
-Bars = Callable[[str, Snapshot], Any]  # (ticker, snapshot) -> OHLCV DataFrame
+ACTIONS_OFF = render.ACTIONS_OFF
 
 
 @dataclass(frozen=True)
@@ -81,17 +79,6 @@ def parse(text: str) -> tuple[str, list[str]]:
     return name, words[1:]
 
 
-def find_position(snapshot: Snapshot | None, name: str) -> PositionView | None:
-    """A held position by Trading 212 ticker or short name, case-insensitively."""
-    if snapshot is None:
-        return None
-    wanted = name.strip().upper()
-    for p in snapshot.positions:
-        if p.ticker.upper() == wanted:
-            return p
-    return next((p for p in snapshot.positions if (p.short_name or "").upper() == wanted), None)
-
-
 class Commands:
     def __init__(self, settings: Settings, store: Store, snapshot: Callable[[], Snapshot | None],
                  bars: Bars | None = None, clock: Callable[[], float] = time.time) -> None:
@@ -123,112 +110,29 @@ class Commands:
             return Reply(f"/{escape(name)} failed ({escape(type(err).__name__)}); the worker log has the details.")
 
     # -- read-only --------------------------------------------------------------------------------
-    def _snap(self) -> tuple[Snapshot | None, str]:
-        snap = self.snapshot()
-        if snap is None:
-            return None, "No data yet: the worker has not built a snapshot. Is it running?"
-        moment = snap.data_time or snap.generated_at
-        age = age_words(max(0.0, self.clock() - moment.timestamp()))
-        note = f"Data from {moment.astimezone(UTC):%H:%M:%S} UTC ({age} ago)" + (" · stale" if snap.stale else "")
-        return snap, note
-
-    def _worker_line(self) -> str:
-        holder = read_lease(self.store)
-        if holder is None or holder.heartbeat_at is None:
-            return "Worker: never started"
-        age = max(0.0, self.clock() - holder.heartbeat_at)
-        fresh = age <= self.settings.heartbeat_max_age
-        return f"Worker: {'running' if fresh else 'NOT running'} (heartbeat {age_words(age)} ago)"
-
     def status(self, args: list[str] | None = None) -> Reply:
-        snap, note = self._snap()
-        lines = [f"<b>Papishares</b> · {escape(self.settings.environment)}"]
-        if snap is not None:
-            acc = snap.account
-            below = sum(1 for p in snap.positions if p.stop_breached)
-            over = snap.total_risk_pct > snap.total_risk_threshold_pct
-            lines += [
-                f"Account {money(acc.total_value, acc.currency)} · cash {money(acc.cash, acc.currency)}",
-                f"Unrealised P&amp;L {money(acc.unrealised_pnl, acc.currency)}",
-                f"Total risk {snap.total_risk_pct:.2f}% of {snap.total_risk_threshold_pct:g}% limit "
-                + ("⚠️ above" if over else "✅"),
-                f"Positions {len(snap.positions)} · at or below stop {below}",
-            ]
-        broker_stops = str(getattr(self.settings, "broker_stops", "off") or "off")  # h4's setting, when merged
-        lines += [self._worker_line(),
-                  f"Auto-sell: {'ON' if self.store.autosell_enabled else 'off'} · broker stops: {escape(broker_stops)}",
-                  f"Telegram actions: {'on' if self.settings.telegram_actions else 'off'}"]
-        until = prefs.muted_until(self.store, self.clock())
-        if until is not None:
-            lines.append(f"Alerts muted until {datetime.fromtimestamp(until, UTC):%d %b %H:%M} UTC")
-        lines.append(escape(note))
-        return Reply("\n".join(lines))
+        return Reply(render.text(status(self.settings, self.store, self.snapshot(), self.clock())))
 
     def positions(self, args: list[str] | None = None) -> Reply:
-        snap, note = self._snap()
+        snap = self.snapshot()
         if snap is None:
-            return Reply(escape(note))
-        if not snap.positions:
-            return Reply("No open positions.\n" + escape(note))
-        rows = [f"{'TICKER':<7}{'PRICE':>9}{'STOP':>9}{'DIST':>7} PROT"]
-        for p in sorted(snap.positions, key=lambda v: v.distance_to_stop_pct if v.distance_to_stop_pct
-                        is not None else 1e9):
-            stop = p.effective_stop
-            dist = f"{p.distance_to_stop_pct:.1f}%" if p.distance_to_stop_pct is not None else "-"
-            protection = getattr(p, "protection", None) or ("alert" if stop is not None else "none")
-            rows.append(f"{(p.short_name or p.ticker)[:7]:<7}{_num(p.current_price):>9}{_num(stop):>9}"
-                        f"{dist:>7} {protection}")
-        return Reply("<pre>" + escape("\n".join(rows)) + "</pre>\n" + escape(note))
+            return Reply(render.text(NoSnapshot()))
+        return Reply(render.text(positions.positions_view(snap, self.clock())))
 
     def risk(self, args: list[str] | None = None) -> Reply:
-        snap, note = self._snap()
+        snap = self.snapshot()
         if snap is None:
-            return Reply(escape(note))
-        ccy = snap.account.currency
-        lines = [f"<b>Total risk {snap.total_risk_pct:.2f}%</b> (limit {snap.total_risk_threshold_pct:g}%, "
-                 f"{snap.risk_percentage:g}% per position)",
-                 f"Open risk from today's prices {snap.open_risk_pct:.2f}%"]
-        for p in sorted(snap.positions, key=lambda v: v.risk, reverse=True)[:10]:
-            share = p.risk / snap.account.total_value * 100 if snap.account.total_value else 0.0
-            flag = " · no stop" if p.effective_stop is None else ""
-            lines.append(f"{escape(p.short_name or p.ticker)}: {money(p.risk, ccy)} ({share:.2f}%){flag}")
-        lines.append(escape(note))
-        return Reply("\n".join(lines))
+            return Reply(render.text(NoSnapshot()))
+        return Reply(render.text(positions.risk_view(snap, self.clock())))
 
     def chart(self, args: list[str]) -> Reply:
         if not args:
             return Reply("Which position? Send /chart TICKER, e.g. /chart AAPL.")
-        snap, note = self._snap()
-        p = find_position(snap, args[0])
-        if snap is None or p is None:
-            return self._unknown(args[0], snap)
-        if self.bars is None:
-            return Reply("Charts are not available here.")
-        frame = self.bars(p.ticker, snap)
-        if frame is None or len(frame) == 0:
-            return Reply(f"No price history for {escape(p.short_name)} yet (market data: "
-                         f"{escape(snap.market_data)}).")
-        from papishares.charts.png import chart_png  # plotly + kaleido: loaded only when asked
-
-        png, problem = chart_png(frame, p)
-        if png is None:
-            return Reply(f"The chart of {escape(p.short_name)} could not be drawn: {escape(problem or '')}")
-        caption = (f"<b>{escape(p.short_name)}</b> · price {money(p.current_price, p.currency)} · "
-                   f"stop {money(p.effective_stop, p.currency)} · MACD {escape(p.macd_signal or 'n/a')}")
-        return Reply(caption, photo=png)
+        result = chart(self.snapshot(), args[0], self.bars)
+        return Reply(render.text(result), photo=result.png if isinstance(result, Chart) else None)
 
     def help(self, args: list[str] | None = None) -> Reply:
-        lines = ["<b>Papishares commands</b>",
-                 "/status - account, P&amp;L, total risk, worker, auto-sell",
-                 "/positions - price, stop, distance, protection",
-                 "/risk - total risk and the largest risks",
-                 "/chart TICKER - candlesticks and MACD",
-                 "/mute HOURS - alerts silent for a while (/mute 0 ends it)",
-                 "/notify [KIND on|silent|off] - notification settings per alert kind",
-                 "/autosell on|off, /rearm TICKER, /sell TICKER - acting, each confirmed by a button"]
-        if not self.settings.telegram_actions:
-            lines.append("(acting commands are off: PAPISHARES_TELEGRAM_ACTIONS=true turns them on)")
-        return Reply("\n".join(lines))
+        return Reply(render.help_text(self.settings.telegram_actions))
 
     # -- notification settings ----------------------------------------------------------------------
     def mute(self, args: list[str]) -> Reply:
@@ -236,77 +140,46 @@ class Commands:
         hours = 0.0 if word in ("off", "0") else _float(word)
         if hours is None or hours < 0:
             return Reply("Send /mute HOURS (e.g. /mute 2), or /mute 0 to let alerts ring again.")
-        until = prefs.mute(self.store, hours, self.clock())
-        if until is None:
-            return Reply("🔔 Alerts ring again.")
-        return Reply(f"🔕 Alerts arrive silently until {datetime.fromtimestamp(until, UTC):%d %b %H:%M} UTC "
-                     "(nothing is lost; /mute 0 ends it).")
+        return Reply(render.text(notifications.mute(self.store, hours, self.clock())))
 
     def notify(self, args: list[str]) -> Reply:
-        if len(args) == 2 and args[0].lower() in prefs.KINDS and args[1].lower() in prefs.MODES:
-            prefs.set_mode(self.store, args[0].lower(), args[1].lower())
-        elif args:
+        if args and not (len(args) == 2 and notifications.is_mode(args[0], args[1])):
             return Reply("Send /notify KIND on|silent|off, e.g. /notify macd_crossover silent. Kinds: "
-                         + ", ".join(prefs.KINDS) + ".")
-        lines = ["<b>Notifications</b> (on rings, silent arrives quietly, off: Activity page only)"]
-        lines += [f"{kind}: {mode}" for kind, mode in prefs.modes(self.store).items()]
-        return Reply("\n".join(lines))
+                         + ", ".join(notifications.KINDS) + ".")
+        kind, mode = (args[0], args[1]) if args else (None, None)
+        return Reply(render.text(notifications.notify_settings(self.store, kind, mode)))
 
     # -- acting: confirmations ----------------------------------------------------------------------
-    def _unknown(self, name: str, snap: Snapshot | None) -> Reply:
-        held = ", ".join(sorted(p.short_name or p.ticker for p in snap.positions)) if snap else ""
-        return Reply(f"No open position for {escape(name)}." + (f" Held: {escape(held)}." if held else ""))
-
     def ask(self, action: str, args: list[str], chat_id: str, user_id: str) -> Reply:
         """The confirmation question for an acting command (or why it cannot be asked)."""
-        ticker: str | None = None
+        question: Any
         if action == "autosell":
             if len(args) != 1 or args[0].lower() not in ("on", "off"):
                 return Reply("Send /autosell on or /autosell off.")
+            question = autosell_commands.ask_switch(self.settings, args[0].lower() == "on")
             ticker = args[0].lower()  # stored in the ticker column: the wanted state
-            live = self.settings.is_live and ticker == "on"
-            question = (f"Switch auto-sell <b>{ticker.upper()}</b>?" + (
-                " This is the LIVE account: the worker sells a whole position at market when its price falls "
-                "to the calculated stop." + ("" if self.settings.allow_live_orders else
-                                             " (PAPISHARES_ALLOW_LIVE_ORDERS is not true: it only says "
-                                             "'would sell'.)") if live else ""))
-            label = f"Yes, auto-sell {ticker}"
         else:
             if len(args) != 1:
                 return Reply(f"Send /{action} TICKER, e.g. /{action} AAPL.")
             if action == "rearm":
-                held = {h["ticker"] for h in autosell.held_tickers(self.store)}
-                snap = self.snapshot()
-                p = find_position(snap, args[0])
-                ticker = p.ticker if p else args[0].upper()
-                if ticker not in held:
-                    return Reply(f"Nothing is held back from auto-sell for {escape(args[0])}.")
-                question, label = f"Hand <b>{escape(ticker)}</b> back to auto-sell?", f"Yes, re-arm {ticker}"
+                question = autosell_commands.ask_rearm(self.store, self.snapshot(), args[0])
+                if not isinstance(question, autosell_commands.RearmQuestion):
+                    return Reply(render.text(question))
+                ticker = question.ticker
             else:
-                snap = self.snapshot()
-                p = find_position(snap, args[0])
-                if p is None:
-                    return self._unknown(args[0], snap)
-                ticker = p.ticker
-                managed = sell_release.managed_stop(self.store, snap, ticker) if snap else None
-                reserved = managed.quantity if managed is not None else 0.0
-                qty = quantity.sell_quantity(p.quantity_available + reserved, learned_precision(self.store, ticker))
-                if qty <= 0 and p.manual_stop_loss_quantity > 0:  # the user's own orders: never cancelled for them
-                    return Reply(escape(sell_release.own_orders_text(p)))
-                first = (f" The stop Papishares keeps at the broker for these shares ({reserved:g} at "
-                         f"{managed.stop_price:g}) is cancelled first." if managed is not None else "")
-                question = (f"Sell <b>{qty:g} {escape(p.short_name)}</b> ({escape(p.name)}) at market now? "
-                            f"Last price {money(p.current_price, p.currency)}, P&amp;L {pct(p.profit_pct)}.{first} "
-                            "The worker checks market hours, pending sells and the live guard before sending.")
-                label = f"Yes, sell {p.short_name}"
+                question = ask_sell(self.store, self.snapshot(), args[0])
+                if not isinstance(question, SellQuestion):
+                    return Reply(render.text(question))
+                ticker = question.position.ticker
         conf = secrets.token_urlsafe(9)
         now = self.clock()
         self.store.execute("DELETE FROM tg_confirmations WHERE created_at < ?", (now - 86400,))  # old buttons
         self.store.execute(
             "INSERT INTO tg_confirmations (id, action, ticker, chat_id, user_id, created_at, expires_at, status) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')", (conf, action, ticker, chat_id, user_id, now, now + CONFIRM_TTL))
-        return Reply(question + f"\n<i>This button expires in {CONFIRM_TTL:.0f} s.</i>",
-                     (Button(label, f"ok:{conf}"), Button("Cancel", f"no:{conf}")), confirmation=conf)
+        return Reply(render.text(question) + f"\n<i>This button expires in {CONFIRM_TTL:.0f} s.</i>",
+                     (Button(render.button_label(question), f"ok:{conf}"), Button("Cancel", f"no:{conf}")),
+                     confirmation=conf)
 
     def attach_message(self, conf: str, message_id: int) -> None:
         self.store.execute("UPDATE tg_confirmations SET message_id = ? WHERE id = ?", (message_id, conf))
@@ -342,18 +215,16 @@ class Commands:
         return self._act(action, ticker or "", conf, str(chat_id), message_id)
 
     def _act(self, action: str, ticker: str, conf: str, chat_id: str, message_id: int | None) -> PressResult:
+        result: autosell_commands.AutoSellChanged | autosell_commands.RearmResult | SellRequested
         if action == "autosell":
-            self.store.set_autosell(ticker == "on")
-            return PressResult(f"Auto-sell {ticker}.", f"Auto-sell is now <b>{ticker.upper()}</b>.")
-        if action == "rearm":
-            if autosell.rearm(self.store, ticker):
-                return PressResult("Re-armed.", f"{escape(ticker)} is handed back to auto-sell.")
-            return PressResult("Nothing held.", f"Nothing was held back for {escape(ticker)} any more.")
-        key = request_sell(self.store, ticker, conf, chat_id, message_id, self.clock())
-        if key is None:
-            return PressResult("Already requested.", None)
-        return PressResult("Sell requested.", f"⏳ Sell of {escape(ticker)} requested: the worker sends it in its "
-                           "next cycle if every check passes. The outcome follows here.")
+            result = autosell_commands.switch(self.store, ticker == "on")
+        elif action == "rearm":
+            result = autosell_commands.rearm(self.store, ticker)
+        else:
+            result = SellRequested(ticker, request_sell(self.store, ticker, conf, chat_id, message_id, self.clock()))
+            if not result.requested:
+                return PressResult(render.answer(result), None)
+        return PressResult(render.answer(result), render.text(result))
 
 
 # -- /sell: requested by the adapter, executed by the lease holder ----------------------------------
@@ -487,18 +358,6 @@ def unreported_sells(store: Store) -> list[dict[str, Any]]:
 
 def mark_reported(store: Store, key: str) -> None:
     store.execute("UPDATE manual_sells SET reported = 1 WHERE key = ?", (key,))
-
-
-def sell_outcome_text(row: dict[str, Any]) -> str:
-    icon = {"placed": "✅", "filled": "✅", "rejected": "❌", "unknown": "❓", "held": "❓", "expired": "⌛",
-            "dry_run": "🧪", "releasing": "⏳"}.get(row["status"], "⏸")
-    return f"{icon} <b>/sell {escape(row['ticker'])}</b>: {escape(row['note'] or row['status'])}"
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.2f}" if abs(value) < 100000 else f"{value:,.0f}"
 
 
 def _float(word: str) -> float | None:

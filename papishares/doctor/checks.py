@@ -462,19 +462,19 @@ def _chat_fix(migrate_to: str | None) -> str:
 
 
 def check_worker(settings: Settings, store: Store) -> Check:
-    from papishares.worker.loop import health_status
+    from papishares.commands.health import worker_health
 
-    status = health_status(store, settings)
+    health = worker_health(store, settings)
     name = "worker"
-    flag = status.get("autosell", "off")
-    if status.get("healthy"):
-        return Check(name, True, f"running, heartbeat {age_words(status['heartbeat_age_s'])} ago, auto-sell {flag}"
-                     + (" (dry run)" if status.get("dry_run") else "") + ".")
+    flag = "on" if health.autosell else "off"
+    if health.healthy:
+        return Check(name, True, f"running, heartbeat {age_words(health.heartbeat_age)} ago, auto-sell {flag}"
+                     + (" (dry run)" if health.dry_run else "") + ".")
     start = "start it with `papishares worker` (or `make run`) for alerts and auto-sell"
-    if status.get("heartbeat_age_s") is None:
+    if health.heartbeat_age is None:
         return info(name, f"not started yet on this database (auto-sell {flag}).", start)
-    warn = " Auto-sell is ON but nothing acts on it." if flag == "on" else ""
-    return info(name, f"not running: last heartbeat {age_words(status['heartbeat_age_s'])} ago.{warn}", start)
+    warn = " Auto-sell is ON but nothing acts on it." if health.autosell else ""
+    return info(name, f"not running: last heartbeat {age_words(health.heartbeat_age)} ago.{warn}", start)
 
 
 def check_tax(settings: Settings) -> Check:

@@ -1,4 +1,5 @@
-"""Telegram as a remote control: a thin adapter from Bot API updates to `papishares.commands.handlers`.
+"""Telegram as a remote control: a thin adapter from Bot API updates to `papishares.commands.handlers`
+(which answers with the typed command results rendered by `papishares.commands.render_telegram`).
 
 `RemoteControl` runs in its own thread of the worker, so the positions cycle never waits for it:
 it long-polls `getUpdates` with a short timeout (it stops within the worker's 5 s shutdown), only
@@ -18,14 +19,8 @@ from typing import Any
 
 import httpx
 
-from papishares.commands.handlers import (
-    Commands,
-    PressResult,
-    Reply,
-    mark_reported,
-    sell_outcome_text,
-    unreported_sells,
-)
+from papishares.commands import render_telegram
+from papishares.commands.handlers import Commands, PressResult, Reply, mark_reported, unreported_sells
 from papishares.config import Secret, Settings
 from papishares.notify.telegram import MAX_TEXT
 from papishares.store.db import Store
@@ -238,7 +233,7 @@ class RemoteControl:
     def report_sells(self) -> None:
         """Tell the chat what became of each confirmed /sell (edit the confirmation, else a new message)."""
         for row in unreported_sells(self.store):
-            text = sell_outcome_text(row)
+            text = render_telegram.sell_outcome(row["ticker"], row["status"], row["note"])
             chat = str(row["chat_id"] or self.chat_id)
             done = bool(row["message_id"]) and self.api.edit(chat, int(row["message_id"]), text)
             if not done:

@@ -1,6 +1,7 @@
 """Stops kept at the broker on the pages: the Settings switch, the per-position switch, protection words.
 
-Only reads and flags in the database (papishares.orders.stop_keeper's state): the worker acts on them.
+Only reads and flags in the database, through the command layer (papishares.commands.brokerstops):
+the worker acts on them.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from papishares.commands import brokerstops, render_cli
+from papishares.commands.brokerstops import BrokerStopsStatus
 from papishares.config import Settings
 from papishares.core.models import Snapshot
-from papishares.orders import stop_keeper as stopkeeper
 from papishares.ui import banners, data
 from papishares.ui.tables import PROTECTION_WORDS
 
@@ -23,14 +25,12 @@ def _store(settings: Settings) -> Any:
     return data.service(settings).store
 
 
-def state(settings: Settings) -> dict[str, Any]:
-    store = _store(settings)
-    return {"on": stopkeeper.enabled(store, settings.broker_stops), "saved": store.get(stopkeeper.OVERRIDE_KEY),
-            "left_out": stopkeeper.exclusions(store), "status": stopkeeper.status_lines(store, settings.broker_stops)}
+def state(settings: Settings) -> BrokerStopsStatus:
+    return brokerstops.status(_store(settings), settings.broker_stops)
 
 
 def switch(settings: Settings, on: bool | None) -> str:
-    stopkeeper.set_enabled(_store(settings), on)
+    brokerstops.switch(_store(settings), on)
     return "Back to the environment's value." if on is None else "Saved: the worker acts on it in its next cycle."
 
 
@@ -45,12 +45,12 @@ def settings_section(settings: Settings) -> None:
                "worker keeps each position's calculated stop at Trading 212 as a SELL STOP order and moves it up "
                f"(at least {settings.broker_stop_min_move:g}% and {settings.broker_stop_interval:g} s apart), so "
                "positions stay protected while no worker runs.")
-    on = st.toggle("Keep stops at the broker", value=got["on"], key="broker_stops_toggle")
-    if on != got["on"]:
+    on = st.toggle("Keep stops at the broker", value=got.on, key="broker_stops_toggle")
+    if on != got.on:
         banners.outcome(*data.guarded("Saving the broker-stop setting", switch, settings, on))
-    if got["saved"] in ("on", "off") and st.button("Use the environment's value", icon=":material/undo:"):
+    if got.set_on_dashboard and st.button("Use the environment's value", icon=":material/undo:"):
         banners.outcome(*data.guarded("Resetting the broker-stop setting", switch, settings, None))
-    st.code("\n".join(got["status"]), language=None)
+    st.code("\n".join(render_cli.brokerstops_lines(got)), language=None)
 
 
 def position_switch(settings: Settings, snap: Snapshot) -> None:
@@ -59,17 +59,17 @@ def position_switch(settings: Settings, snap: Snapshot) -> None:
     banners.problem(err)
     if got is None:
         return
-    with st.expander("Stops kept at the broker, per position" + ("" if got["on"] else " (switched off)")):
-        left_out = got["left_out"]
+    with st.expander("Stops kept at the broker, per position" + ("" if got.on else " (switched off)")):
+        left_out = {x.ticker: x.reason for x in got.left_out}
         for p in snap.positions:
             keep = st.toggle(f"{p.short_name} ({p.ticker})", value=p.ticker not in left_out, key=f"bs_{p.ticker}",
-                             help=left_out[p.ticker]["reason"] if p.ticker in left_out else None)
+                             help=left_out.get(p.ticker))
             if keep != (p.ticker not in left_out):
                 store = _store(settings)
                 if keep:
-                    stopkeeper.include(store, p.ticker)
+                    brokerstops.keep(store, p.ticker)
                 else:
-                    stopkeeper.exclude(store, p.ticker, "switched off on the Positions page")
+                    brokerstops.leave_out(store, p.ticker, "switched off on the Positions page")
                 st.rerun()
 
 
@@ -89,7 +89,7 @@ def protection_note(snap: Snapshot, settings: Settings | None = None) -> None:
     """Which positions stay protected while no worker runs; the broker's refusal of stop orders, if any."""
     if settings is not None:
         got, _ = data.guarded("Reading the broker-stop setting", state, settings)
-        for line in (got or {}).get("status", []):
+        for line in render_cli.brokerstops_lines(got) if got is not None else []:
             if line.startswith("refused"):
                 st.warning("Trading 212 " + line + ": the worker's auto-sell remains the protection.")
     kept = [p.short_name for p in snap.positions if p.protection in WITHOUT_WORKER]

@@ -16,12 +16,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from papishares.commands import autosell
+from papishares.commands.health import WorkerHealth, worker_health
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.core.models import Snapshot
@@ -176,11 +178,11 @@ def quote_currencies(settings: Settings, snapshot: Snapshot | None) -> dict[str,
 
 # -- store actions (flags, journal, held positions, overrides) ------------------------------------
 def autosell_enabled(settings: Settings) -> bool:
-    return service(settings).store.autosell_enabled
+    return autosell.state(service(settings).store).enabled
 
 
 def set_autosell(settings: Settings, enabled: bool) -> None:
-    service(settings).store.set_autosell(enabled)
+    autosell.switch(service(settings).store, enabled)
 
 
 def journal(settings: Settings, limit: int = 200, kind: str | None = None) -> pd.DataFrame:
@@ -196,18 +198,11 @@ def journal_kinds(settings: Settings) -> list[str]:
 
 def held_positions(settings: Settings) -> list[dict[str, Any]]:
     """Positions held back from auto-sell (a sale whose outcome stayed unknown)."""
-    store = service(settings).store
-    try:
-        from papishares.orders.autosell import held_tickers
-    except ImportError:  # the table is the source of truth either way
-        return store.query("SELECT ticker, reason, since FROM held_tickers ORDER BY since")
-    return held_tickers(store)
+    return [asdict(h) for h in autosell.held(service(settings).store)]
 
 
 def rearm(settings: Settings, ticker: str) -> bool:
-    from papishares.orders.autosell import rearm as rearm_ticker
-
-    return bool(rearm_ticker(service(settings).store, ticker))
+    return autosell.rearm(service(settings).store, ticker).rearmed
 
 
 def papishares_orders(settings: Settings) -> frozenset[int]:
@@ -274,26 +269,9 @@ def telegram_notice(settings: Settings) -> str | None:
         return None
 
 
-@dataclass(frozen=True)
-class WorkerStatus:
-    healthy: bool
-    heartbeat_age: float | None  # seconds since the worker's last heartbeat; None = never seen
-    detail: dict[str, Any]
-
-
-def worker_status(settings: Settings) -> WorkerStatus:
-    """The worker's health as `papishares health` reports it; the lease table when that is missing."""
-    store = service(settings).store
-    rows = store.query("SELECT max(heartbeat_at) AS hb FROM lease")
-    hb = rows[0]["hb"] if rows else None
-    age = None if hb is None else max(0.0, time.time() - float(hb))
-    try:
-        from papishares.worker.loop import health_status
-    except ImportError:
-        healthy = age is not None and age <= settings.heartbeat_max_age
-        return WorkerStatus(healthy, age, {"source": "lease table"})
-    detail = dict(health_status(store, settings))
-    return WorkerStatus(bool(detail.get("healthy")), age, detail)
+def worker_status(settings: Settings) -> WorkerHealth:
+    """The worker's health as `papishares health` reports it."""
+    return worker_health(service(settings).store, settings)
 
 
 def guarded(what: str, fn: Any, *args: Any, default: Any = None) -> tuple[Any, str | None]:

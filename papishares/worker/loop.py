@@ -29,23 +29,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from papishares.commands import handlers as commands
+from papishares.commands.health import STANDBY_KEY
 from papishares.config import Settings
 from papishares.core.errors import AuthError, PapisharesError
 from papishares.core.models import Snapshot
 from papishares.history.schedule import HistorySchedule
-from papishares.notify import Notifier, outbox
+from papishares.notify import Notifier
 from papishares.notify import rules as alerts
 from papishares.orders import autosell
 from papishares.orders import stop_keeper as stopkeeper
 from papishares.store.db import Store
-from papishares.store.lease import Lease, LeaseHolder, read_lease
+from papishares.store.lease import Lease, LeaseHolder
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 4.0  # seconds given to a running cycle after SIGTERM (the contract says 5)
 FRESH_SLACK = 2.0  # positions fetched up to this long before the cycle began still count as fresh
 METADATA_EVERY = 3 * 3600.0  # instruments and exchange schedules (holidays) refresh
-STANDBY_KEY = "worker.standby"
 KEEP_DAYS = 30  # dedup keys of one-off events (MACD bars, auto-sell notes) and sent alerts kept this long
 BARS_MAX_AGE = 20 * 3600.0  # between refreshes the worker reads daily bars from the shared cache
 BARS_AFTER_CLOSE = 15 * 60.0  # the day's final bar: fetched this long after a held market closes
@@ -368,41 +368,3 @@ def _install_signals(stop: threading.Event) -> dict[int, Any]:
 def _restore_signals(previous: dict[int, Any]) -> None:
     for sig, old in previous.items():
         signal.signal(sig, old)
-
-
-# -- health ------------------------------------------------------------------------------------------
-def health_status(store: Store, settings: Settings, now: float | None = None) -> dict[str, Any]:
-    """`papishares health`: healthy when the acting worker's heartbeat is fresher than heartbeat_max_age."""
-    now = time.time() if now is None else now
-    holder = read_lease(store)
-    status: dict[str, Any] = {
-        "healthy": False,
-        "heartbeat_age_s": None,
-        "owner": None,
-        "state": "never started",
-        "autosell": "on" if store.autosell_enabled else "off",
-        "environment": settings.environment,
-        "last_cycle": None,
-        "held": [h["ticker"] for h in autosell.held_tickers(store)],
-        "outbox_pending": outbox.pending_count(store),
-        "heartbeat_max_age_s": settings.heartbeat_max_age,
-    }
-    if holder is not None:
-        age = max(0.0, now - (holder.heartbeat_at or 0.0))
-        info = holder.info
-        status.update(
-            healthy=age <= settings.heartbeat_max_age,
-            heartbeat_age_s=round(age, 1),
-            owner=holder.owner,
-            state="running" if (holder.expires_at or 0) > now else "stopped",
-            environment=info.get("environment", settings.environment),
-            last_cycle=info.get("last_cycle"),
-            dry_run=info.get("dry_run", False),
-            last_note=info.get("note"),
-            positions=info.get("positions"),
-        )
-    standby = store.get_json(STANDBY_KEY)
-    if standby and now - float(standby.get("seen_at", 0)) < max(30.0, 3 * settings.worker_positions_interval):
-        status["standby"] = {"owner": standby.get("owner"), "waiting_for": standby.get("waiting_for"),
-                             "reason": "another worker holds the lease"}
-    return status
