@@ -98,7 +98,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.account_name)
     if args.action in ("on", "off"):
         store.set_autosell(args.action == "on")
         print(args.action)
@@ -118,7 +118,7 @@ def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.orders import stop_keeper as stopkeeper
 
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.account_name)
     if args.action == "status":
         print("\n".join(stopkeeper.status_lines(store, settings.broker_stops)))
     elif args.action == "off":
@@ -134,7 +134,7 @@ def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.worker.loop import health_status
 
-    status = health_status(Store(settings.db_path), settings)
+    status = health_status(Store(settings.db_path, settings.account_name), settings)
     _print_json(status)
     return EXIT_OK if status.get("healthy") else EXIT_FAIL
 
@@ -149,7 +149,7 @@ def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.demo.broker import DemoBroker
 
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.account_name)
     DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open).reset()
     print("demo account reset")
     return EXIT_OK

@@ -463,7 +463,7 @@ class Service:
 
 def build_service(settings: Settings | None = None, store: Store | None = None) -> Service:
     settings = settings or load_settings()
-    store = store or Store(settings.db_path)
+    store = store or Store(settings.db_path, settings.account_name)
     return Service(settings, store, make_broker(settings, store), make_market_data(settings, store))
 
 
