@@ -165,6 +165,10 @@ class Store:
                               (self.account, kind, limit))
         return self.query("SELECT * FROM journal WHERE account = ? ORDER BY id DESC LIMIT ?", (self.account, limit))
 
+    def journal_kinds(self) -> list[str]:
+        return [r[0] for r in self.execute("SELECT DISTINCT kind FROM journal WHERE account = ? ORDER BY kind",
+                                           (self.account,))]
+
     # -- position state: high-water marks and ratcheted stops (`positions.py`) ------------------
     def record_price(self, ticker: str, quantity: float, average_price: float, price: float,
                      now: float | None = None, opened_at: float | None = None,

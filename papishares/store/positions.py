@@ -145,7 +145,8 @@ def ratchet_stop(store: Store, ticker: str, quantity: float, stop: float | None)
 
 def states(store: Store) -> dict[str, dict[str, Any]]:
     """Every stored position of the account, by ticker."""
-    return {r["ticker"]: r for r in store.query("SELECT * FROM position_state WHERE account = ?", (store.account,))}
+    rows = store.query("SELECT * FROM position_state WHERE account = ?", (store.account,))
+    return {r["ticker"]: {k: v for k, v in r.items() if k != "account"} for r in rows}
 
 
 def forget_closed(store: Store, open_tickers: set[str], now: float | None = None,
@@ -168,9 +169,16 @@ def forget_closed(store: Store, open_tickers: set[str], now: float | None = None
     return sorted(gone)
 
 
-def count_breach(store: Store, ticker: str) -> None:
-    """A new breach (after a re-arm): the one-sell-per-breach rule counts it."""
-    store.execute("UPDATE position_state SET breach_count = breach_count + 1 WHERE account = ? AND ticker = ?",
-                  (store.account, ticker))
+def note_breach(store: Store, ticker: str, breached: bool) -> tuple[int, float | None] | None:
+    """Whether the price is at or below the stop now: a breach starting counts one more.
+
+    Returns (breach_count, opened_at), or None for a position not stored.
+    """
+    rows = store.execute(
+        "UPDATE position_state SET "
+        "breach_count = breach_count + CASE WHEN breached = 0 AND :b = 1 THEN 1 ELSE 0 END, "
+        "breached = :b WHERE account = :a AND ticker = :t RETURNING breach_count, opened_at",
+        {"b": int(breached), "a": store.account, "t": ticker})
+    return (int(rows[0][0]), rows[0][1]) if rows else None
 
 

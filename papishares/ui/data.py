@@ -27,6 +27,7 @@ from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.core.models import Snapshot
 from papishares.core.numbers import age_words  # noqa: F401 - re-exported for pages
 from papishares.snapshot.service import Service, apply_overrides, build_service, set_risk_override
+from papishares.store.lease import last_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -191,17 +192,14 @@ def journal(settings: Settings, limit: int = 200, kind: str | None = None) -> pd
 
 
 def journal_kinds(settings: Settings) -> list[str]:
-    return [r["kind"] for r in service(settings).store.query("SELECT DISTINCT kind FROM journal ORDER BY kind")]
+    return service(settings).store.journal_kinds()
 
 
 def held_positions(settings: Settings) -> list[dict[str, Any]]:
     """Positions held back from auto-sell (a sale whose outcome stayed unknown)."""
-    store = service(settings).store
-    try:
-        from papishares.orders.autosell import held_tickers
-    except ImportError:  # the table is the source of truth either way
-        return store.query("SELECT ticker, reason, since FROM held_tickers ORDER BY since")
-    return held_tickers(store)
+    from papishares.orders.autosell import held_tickers
+
+    return held_tickers(service(settings).store)
 
 
 def rearm(settings: Settings, ticker: str) -> bool:
@@ -284,8 +282,7 @@ class WorkerStatus:
 def worker_status(settings: Settings) -> WorkerStatus:
     """The worker's health as `papishares health` reports it; the lease table when that is missing."""
     store = service(settings).store
-    rows = store.query("SELECT max(heartbeat_at) AS hb FROM lease")
-    hb = rows[0]["hb"] if rows else None
+    hb = last_heartbeat(store)
     age = None if hb is None else max(0.0, time.time() - float(hb))
     try:
         from papishares.worker.loop import health_status

@@ -37,7 +37,10 @@ from papishares.notify import Notifier, outbox
 from papishares.notify import rules as alerts
 from papishares.orders import autosell
 from papishares.orders import stop_keeper as stopkeeper
+from papishares.store import alerts as alert_store
+from papishares.store import outbox as outbox_store
 from papishares.store.db import Store
+from papishares.store.keys import PRUNABLE_ALERTS, Key
 from papishares.store.lease import Lease, LeaseHolder, read_lease
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,7 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 4.0  # seconds given to a running cycle after SIGTERM (the contract says 5)
 FRESH_SLACK = 2.0  # positions fetched up to this long before the cycle began still count as fresh
 METADATA_EVERY = 3 * 3600.0  # instruments and exchange schedules (holidays) refresh
-STANDBY_KEY = "worker.standby"
+STANDBY_KEY = Key.WORKER_STANDBY
 KEEP_DAYS = 30  # dedup keys of one-off events (MACD bars, auto-sell notes) and sent alerts kept this long
 BARS_MAX_AGE = 20 * 3600.0  # between refreshes the worker reads daily bars from the shared cache
 BARS_AFTER_CLOSE = 15 * 60.0  # the day's final bar: fetched this long after a held market closes
@@ -174,9 +177,8 @@ class Worker:
             return
         self._pruned_at = now
         cutoff = now - KEEP_DAYS * 86400
-        self.store.execute("DELETE FROM alert_keys WHERE created_at < ? AND (key LIKE 'macd:%' OR "
-                           "key LIKE 'autosell:%' OR key LIKE 'brokerstop:%')", (cutoff,))
-        self.store.execute("DELETE FROM outbox WHERE status != 'pending' AND created_at < ?", (cutoff,))
+        alert_store.prune(self.store, cutoff, PRUNABLE_ALERTS)
+        outbox_store.prune_delivered(self.store, cutoff)
 
     def _info(self, report: CycleReport | None = None) -> dict[str, Any]:
         now = self.clock()
@@ -247,7 +249,7 @@ class Worker:
                 if self._waiting_for is not None:
                     log.warning("took over the worker lease from %s", self._waiting_for)
                     self._waiting_for = None
-                self.store.execute("DELETE FROM kv WHERE key = ?", (STANDBY_KEY,))
+                self.store.delete(STANDBY_KEY)
                 return True
             self._say_waiting(holder)
             if once:
