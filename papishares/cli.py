@@ -100,7 +100,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.commands import autosell, render_cli
 
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.account_name)
     if args.action in ("on", "off"):
         print(render_cli.autosell_word(autosell.switch(store, args.action == "on")))
         return EXIT_OK
@@ -118,7 +118,7 @@ def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.commands import brokerstops, render_cli
 
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.account_name)
     if args.action == "status":
         print("\n".join(render_cli.brokerstops_lines(brokerstops.status(store, settings.broker_stops))))
     elif args.action == "off":
@@ -131,7 +131,7 @@ def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.commands.health import worker_health
 
-    health = worker_health(Store(settings.db_path), settings)
+    health = worker_health(Store(settings.db_path, settings.account_name), settings)
     _print_json(health.to_json())
     return EXIT_OK if health.healthy else EXIT_FAIL
 
@@ -146,7 +146,7 @@ def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.demo.broker import DemoBroker
 
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.account_name)
     DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open).reset()
     print("demo account reset")
     return EXIT_OK

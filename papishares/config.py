@@ -98,6 +98,11 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def account_name(self) -> str:
+        """The account the store keys rows by: the one account is named after PAPISHARES_ACCOUNT_TYPE."""
+        return self.account_type
+
+    @property
     def environment(self) -> str:
         """`demo-sim` (built-in simulated broker), `t212-demo` (paper) or `t212-live`."""
         if self.broker == "demo":

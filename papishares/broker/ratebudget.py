@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from papishares.store import rate_budget
 from papishares.store.db import Store
 
 
@@ -114,18 +115,16 @@ class RateBudget:
     def try_reserve(self, key: str, in_flight: float = 30.0) -> Reservation | Wait:
         """Take a slot now if the window and any block allow it; else say when to look again."""
         limit = limit_for(key)
-        with self.store.transaction() as conn:
+        with self.store.transaction():
             now = self.clock()
-            row = conn.execute("SELECT until FROM rate_block WHERE endpoint = ?", (key,)).fetchone()
-            if row is not None and row[0] > now:
-                return Wait(float(row[0]), False)
+            blocked = rate_budget.blocked_until(self.store, key)
+            if blocked is not None and blocked > now:
+                return Wait(blocked, False)
             window_start = now - limit.period - margin_for(limit)
-            conn.execute("DELETE FROM rate_log WHERE endpoint = ? AND ts <= ?", (key, window_start))
-            stamps = [r[0] for r in conn.execute(
-                "SELECT ts FROM rate_log WHERE endpoint = ? ORDER BY ts", (key,)).fetchall()]
+            rate_budget.forget_before(self.store, key, window_start)
+            stamps = rate_budget.stamps(self.store, key)
             if len(stamps) < limit.count:
-                cur = conn.execute("INSERT INTO rate_log (endpoint, ts) VALUES (?, ?)", (key, now + in_flight))
-                return Reservation(key, int(cur.lastrowid or 0))
+                return Reservation(key, rate_budget.log_request(self.store, key, now + in_flight))
             # enough rows must leave the window: the (len - count)-th oldest decides
             until = stamps[len(stamps) - limit.count] + limit.period + margin_for(limit)
             return Wait(float(until), any(ts > now for ts in stamps))
@@ -133,11 +132,11 @@ class RateBudget:
     def complete(self, reservation: Reservation, at: float | None = None) -> None:
         """The answer (or a failure) came back: stamp the slot with that time, never later than before."""
         at = self.clock() if at is None else at
-        self.store.execute("UPDATE rate_log SET ts = min(ts, ?) WHERE rowid = ?", (at, reservation.row_id))
+        rate_budget.complete(self.store, reservation.row_id, at)
 
     def release(self, reservation: Reservation) -> None:
         """The request never left (no connection): the slot was not spent."""
-        self.store.execute("DELETE FROM rate_log WHERE rowid = ?", (reservation.row_id,))
+        rate_budget.release(self.store, reservation.row_id)
 
     def reserve(self, key: str, *, max_wait: float, in_flight: float = 30.0,
                 cache_key: str | None = None, fresh_for: float | None = None) -> Reservation | Cached | None:
@@ -165,10 +164,9 @@ class RateBudget:
         """When a slot is expected to be free (now when it is free already). Takes nothing."""
         limit = limit_for(key)
         now = self.clock()
-        block = self.store.execute("SELECT until FROM rate_block WHERE endpoint = ?", (key,))
-        until = float(block[0][0]) if block and block[0][0] > now else now
-        stamps = sorted(r[0] for r in self.store.execute(
-            "SELECT ts FROM rate_log WHERE endpoint = ? AND ts > ?", (key, now - limit.period - margin_for(limit))))
+        blocked = rate_budget.blocked_until(self.store, key)
+        until = blocked if blocked is not None and blocked > now else now
+        stamps = rate_budget.stamps(self.store, key, after=now - limit.period - margin_for(limit))
         if len(stamps) >= limit.count:
             until = max(until, stamps[len(stamps) - limit.count] + limit.period + margin_for(limit))
         return until
@@ -176,11 +174,7 @@ class RateBudget:
     # -- what the server says ---------------------------------------------------------------------
     def block(self, key: str, until: float) -> None:
         """No process may send `key` before `until` (only ever extends an existing block)."""
-        self.store.execute(
-            "INSERT INTO rate_block (endpoint, until) VALUES (?, ?) "
-            "ON CONFLICT(endpoint) DO UPDATE SET until = max(until, excluded.until)",
-            (key, until),
-        )
+        rate_budget.block(self.store, key, until)
 
     def note_response(self, key: str, status: int, headers: Mapping[str, str]) -> float | None:
         """Honour x-ratelimit-remaining / -reset and 429s. Returns the block time set, if any."""
@@ -202,26 +196,17 @@ class RateBudget:
 
     # -- response cache ---------------------------------------------------------------------------
     def cached(self, cache_key: str) -> Cached | None:
-        rows = self.store.execute(
-            "SELECT body, status, fetched_at FROM http_cache WHERE endpoint = ?", (cache_key,))
-        if not rows:
-            return None
-        body, status, fetched_at = rows[0]
-        return Cached(str(body), int(status), float(fetched_at))
+        hit = rate_budget.cached(self.store, cache_key)
+        return None if hit is None else Cached(*hit)
 
     def store_response(self, cache_key: str, body: str, status: int = 200, fetched_at: float | None = None) -> None:
-        self.store.execute(
-            "INSERT INTO http_cache (endpoint, body, status, fetched_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(endpoint) DO UPDATE SET body = excluded.body, status = excluded.status, "
-            "fetched_at = excluded.fetched_at WHERE excluded.fetched_at >= http_cache.fetched_at",
-            (cache_key, body, status, self.clock() if fetched_at is None else fetched_at),
-        )
+        rate_budget.store_response(self.store, cache_key, body, status,
+                                   self.clock() if fetched_at is None else fetched_at)
 
     def invalidate(self, *prefixes: str) -> None:
         """Forget cached answers starting with any prefix (after an order changes the account)."""
         for prefix in prefixes:
-            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            self.store.execute("DELETE FROM http_cache WHERE endpoint LIKE ? ESCAPE '\\'", (escaped + "%",))
+            rate_budget.invalidate(self.store, prefix)
 
 
 def _float(value: str | None) -> float | None:

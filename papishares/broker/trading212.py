@@ -37,7 +37,9 @@ from papishares.core.errors import (
     RateLimited,
 )
 from papishares.core.models import Account, BrokerPosition, Exchange, Instrument, Order, TimeEvent
+from papishares.store import instruments as instrument_store
 from papishares.store.db import Store
+from papishares.store.keys import KeyFamily
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -209,12 +211,12 @@ class Trading212Client:
             return self._with_stored_problems(kind, stored if stored else load())
         save(fresh)
         # The items skipped or marked travel with the stored metadata (they are reported by name).
-        self.store.set_json(f"t212.problems.{kind}", [asdict(p) for p in parse.problems_of(fresh)])
+        self.store.set_json(KeyFamily.PROBLEMS.of(kind), [asdict(p) for p in parse.problems_of(fresh)])
         return fresh
 
     def _with_stored_problems(self, kind: str, value: T) -> T:
         try:
-            rows = self.store.get_json(f"t212.problems.{kind}") or []
+            rows = self.store.get_json(KeyFamily.PROBLEMS.of(kind)) or []
             problems = tuple(parse.ItemProblem(**row) for row in rows)
         except (ValueError, TypeError):
             problems = ()
@@ -459,12 +461,10 @@ class Trading212Client:
 
     # -- metadata tables ---------------------------------------------------------------------------
     def _stored_fetched_at(self, kind: str) -> float | None:
-        table = "instruments" if kind == "instruments" else "exchanges"
-        rows = self.store.execute(f"SELECT min(fetched_at) FROM {table}")  # noqa: S608 - fixed names
-        return None if not rows or rows[0][0] is None else float(rows[0][0])
+        return instrument_store.oldest_fetch(self.store, "instruments" if kind == "instruments" else "exchanges")
 
     def _stored_instruments(self) -> dict[str, Instrument]:
-        rows = self.store.query("SELECT * FROM instruments")
+        rows = instrument_store.instruments(self.store)
         return {
             r["ticker"]: Instrument(
                 ticker=r["ticker"], name=r["name"] or r["ticker"], short_name=r["short_name"] or "",
@@ -478,16 +478,12 @@ class Trading212Client:
         now = self.clock()
         rows = [(i.ticker, i.name, i.short_name, i.currency, i.type, i.isin, i.working_schedule_id,
                  i.max_open_quantity, int(i.extended_hours), now) for i in instruments.values()]
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM instruments")
-            conn.executemany(
-                "INSERT INTO instruments (ticker, name, short_name, currency, type, isin, working_schedule_id,"
-                " max_open_quantity, extended_hours, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        instrument_store.replace_instruments(self.store, rows)
         self._data_time["instruments"] = now
 
     def _stored_exchanges(self) -> list[Exchange]:
         out = []
-        for r in self.store.query("SELECT * FROM exchanges ORDER BY id"):
+        for r in instrument_store.exchanges(self.store):
             raw = json.loads(r["schedules"] or "{}")
             schedules = {
                 int(sid): tuple(TimeEvent(parse.parse_datetime(d), t) for d, t in events)  # type: ignore[arg-type]
@@ -500,7 +496,5 @@ class Trading212Client:
         now = self.clock()
         rows = [(e.id, e.name, json.dumps({str(sid): [[ev.date.isoformat(), ev.type] for ev in events]
                                            for sid, events in e.schedules.items()}), now) for e in exchanges]
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM exchanges")
-            conn.executemany("INSERT INTO exchanges (id, name, schedules, fetched_at) VALUES (?, ?, ?, ?)", rows)
+        instrument_store.replace_exchanges(self.store, rows)
         self._data_time["exchanges"] = now

@@ -36,6 +36,7 @@ from papishares.config import Settings
 from papishares.core.models import PositionView, Snapshot
 from papishares.notify import rules as alerts
 from papishares.orders import autosell, quantity, sell_release
+from papishares.store import intents, manual_sells
 from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -173,16 +174,13 @@ class Commands:
                 ticker = question.position.ticker
         conf = secrets.token_urlsafe(9)
         now = self.clock()
-        self.store.execute("DELETE FROM tg_confirmations WHERE created_at < ?", (now - 86400,))  # old buttons
-        self.store.execute(
-            "INSERT INTO tg_confirmations (id, action, ticker, chat_id, user_id, created_at, expires_at, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')", (conf, action, ticker, chat_id, user_id, now, now + CONFIRM_TTL))
+        manual_sells.add_confirmation(self.store, conf, action, ticker, chat_id, user_id, now, now + CONFIRM_TTL)
         return Reply(render.text(question) + f"\n<i>This button expires in {CONFIRM_TTL:.0f} s.</i>",
                      (Button(render.button_label(question), f"ok:{conf}"), Button("Cancel", f"no:{conf}")),
                      confirmation=conf)
 
     def attach_message(self, conf: str, message_id: int) -> None:
-        self.store.execute("UPDATE tg_confirmations SET message_id = ? WHERE id = ?", (message_id, conf))
+        manual_sells.attach_message(self.store, conf, message_id)
 
     def press(self, data: str, chat_id: str = "", user_id: str = "") -> PressResult:
         """A button press: claim the confirmation once, then act. Stale and unknown buttons get a sentence."""
@@ -190,9 +188,8 @@ class Commands:
         if verb not in ("ok", "no") or not conf:
             return PressResult("This button is not one of mine.", None)
         now = self.clock()
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT action, ticker, status, expires_at, chat_id, message_id FROM tg_confirmations "
-                               "WHERE id = ?", (conf,)).fetchone()
+        with self.store.transaction():
+            row = manual_sells.confirmation(self.store, conf)
             if row is None:
                 return PressResult("This button is no longer valid.", None)
             action, ticker, status, expires_at, conf_chat, message_id = row
@@ -201,11 +198,10 @@ class Commands:
             if conf_chat and chat_id and str(conf_chat) != str(chat_id):
                 return PressResult("This button belongs to another chat.", None)
             if verb == "ok" and now > float(expires_at):
-                conn.execute("UPDATE tg_confirmations SET status = 'expired' WHERE id = ?", (conf,))
+                manual_sells.set_confirmation_status(self.store, conf, "expired")
                 return PressResult("Expired.", f"⌛ Expired after {CONFIRM_TTL:.0f} s: nothing was done. "
                                    "Send the command again.")
-            conn.execute("UPDATE tg_confirmations SET status = ? WHERE id = ?",
-                         ("confirmed" if verb == "ok" else "cancelled", conf))
+            manual_sells.set_confirmation_status(self.store, conf, "confirmed" if verb == "ok" else "cancelled")
         if verb == "no":
             return PressResult("Cancelled.", "Cancelled: nothing was done.")
         if not self.settings.telegram_actions:  # switched off between question and press (a restart)
@@ -240,18 +236,14 @@ def request_sell(store: Store, ticker: str, conf: str, chat_id: str = "", messag
     """
     now = time.time() if now is None else now
     key = sell_key(conf)
-    rows = store.execute(
-        "INSERT OR IGNORE INTO manual_sells (key, ticker, chat_id, message_id, status, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, 'requested', ?, ?) RETURNING key", (key, ticker, chat_id, message_id, now, now))
-    if not rows:
+    if not manual_sells.request(store, key, ticker, chat_id, message_id, now):
         return None
     store.journal("telegram", ticker, "sell_requested", f"Sale of {ticker} requested from Telegram", {"key": key})
     return key
 
 
 def _settle(store: Store, key: str, status: str, note: str, now: float) -> None:
-    store.execute("UPDATE manual_sells SET status = ?, note = ?, updated_at = ?, reported = 0 WHERE key = ?",
-                  (status, note, now, key))
+    manual_sells.settle(store, key, status, note, now)
 
 
 def _relabel(emit: autosell.Emit) -> autosell.Emit:
@@ -275,12 +267,11 @@ def execute_requested_sells(store: Store, seller: autosell.AutoSeller, snapshot:
     now = time.time() if now is None else now
     data_since = data_since or (lambda _t: fresh)
     decisions: list[autosell.Decision] = []
-    for row in store.query("SELECT * FROM manual_sells WHERE status IN ('requested', 'releasing', 'unknown') "
-                           "ORDER BY created_at"):
+    for row in manual_sells.open_requests(store):
         key, ticker = row["key"], row["ticker"]
-        intent = store.query("SELECT status, detail FROM sell_intents WHERE key = ?", (key,))
+        intent = intents.by_key(store, key)
         if intent:  # already sent (maybe before a restart): follow its outcome, never send again
-            _follow(store, row, intent[0], now)
+            _follow(store, row, intent, now)
             continue
         release = sell_release.release_intent(store, key)
         if now - float(row["created_at"]) > REQUEST_TTL:
@@ -318,9 +309,9 @@ def execute_requested_sells(store: Store, seller: autosell.AutoSeller, snapshot:
             _release(store, keeper, p, managed, key, now)
             continue
         replace(seller, emit=_relabel(seller.emit)).execute(p, d, snapshot.account.currency, require_flag=False)
-        intent = store.query("SELECT status, detail FROM sell_intents WHERE key = ?", (key,))
+        intent = intents.by_key(store, key)
         if intent:
-            _follow(store, row, intent[0], now)
+            _follow(store, row, intent, now)
         # no intent: not ours (lease lost) or deferred (rate limit): the request stays for the next cycle
     return decisions
 
@@ -353,11 +344,11 @@ def _follow(store: Store, row: dict[str, Any], intent: dict[str, Any], now: floa
 
 def unreported_sells(store: Store) -> list[dict[str, Any]]:
     """Sell requests whose latest state the chat has not been told yet."""
-    return store.query("SELECT * FROM manual_sells WHERE reported = 0 AND status != 'requested' ORDER BY updated_at")
+    return manual_sells.unreported(store)
 
 
 def mark_reported(store: Store, key: str) -> None:
-    store.execute("UPDATE manual_sells SET reported = 1 WHERE key = ?", (key,))
+    manual_sells.mark_reported(store, key)
 
 
 def _float(word: str) -> float | None:

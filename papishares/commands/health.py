@@ -14,9 +14,10 @@ from papishares.config import Settings
 from papishares.notify import outbox
 from papishares.orders import autosell
 from papishares.store.db import Store
+from papishares.store.keys import Key
 from papishares.store.lease import LeaseHolder, read_lease
 
-STANDBY_KEY = "worker.standby"  # written by a worker waiting for the lease (papishares.worker.loop)
+STANDBY_KEY = Key.WORKER_STANDBY  # written by a worker waiting for the lease (papishares.worker.loop)
 
 
 def heartbeat_age(holder: LeaseHolder | None, now: float) -> float | None:

@@ -24,17 +24,13 @@ import numpy as np
 from papishares.core.errors import OrderRejected
 from papishares.core.models import Account, BrokerPosition, Exchange, Instrument, Order
 from papishares.demo import simulation as sim
+from papishares.store import demo as demo_store
 from papishares.store.db import Store
 
 PENDING = ("NEW", "CONFIRMED")
 SAMPLE_STEP_S = 5.0  # price path resolution when settling resting orders
 MAX_SAMPLES = 20_000  # bounds the work after a long pause (the step widens instead)
 EPS = 1e-9
-
-
-def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
-    cols = [c[0] for c in cur.description or ()]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
 def _dt(ts: float | None) -> datetime | None:
@@ -69,19 +65,20 @@ class DemoBroker:
     def reset(self) -> None:
         """Start the demo afresh (order ids keep counting up so old journal entries stay unambiguous)."""
         with self.store.transaction() as conn:
-            for table in ("demo_kv", "demo_positions", "demo_orders"):
-                conn.execute(f"DELETE FROM {table}")
+            demo_store.reset(self.store)
             self._ensure_seeded(conn, self.clock())
 
     def _kv(self, conn: sqlite3.Connection, key: str) -> str | None:
-        row = conn.execute("SELECT value FROM demo_kv WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
+        return demo_store.get(self.store, key)
 
     def _set_kv(self, conn: sqlite3.Connection, key: str, value: Any) -> None:
-        conn.execute(
-            "INSERT INTO demo_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, str(value)),
-        )
+        demo_store.put(self.store, key, value)
+
+    def _row(self, order_id: int) -> dict[str, Any]:
+        row = demo_store.order(self.store, order_id)
+        if row is None:
+            raise KeyError(order_id)  # only asked for an order just written
+        return row
 
     def _price(self, ticker: str, t: float) -> float:
         return sim.price(ticker, t, self.seed)
@@ -90,23 +87,19 @@ class DemoBroker:
         return sim.current_price(ticker, now, self.seed, self.always_open)
 
     def _ensure_seeded(self, conn: sqlite3.Connection, now: float) -> None:
-        if self._kv(conn, "seeded_at") is not None:
+        if self._kv(conn, demo_store.SEEDED_AT) is not None:
             return
         invested = 0.0
         for inst in sim.held():
             opened = now - inst.held_weeks * 7 * 86400
             avg = round(self._price(inst.ticker, opened) * inst.avg_factor, 2)
-            conn.execute(
-                "INSERT OR REPLACE INTO demo_positions (ticker, quantity, quantity_in_pies, average_price, "
-                "created_at) VALUES (?, ?, ?, ?, ?)",
-                (inst.ticker, inst.held_quantity, inst.in_pies, avg, opened),
-            )
+            demo_store.seed_position(self.store, inst.ticker, inst.held_quantity, inst.in_pies, avg, opened)
             invested += inst.held_quantity * self._current(inst.ticker, now) * inst.fx
-        self._set_kv(conn, "cash", round(max(sim.START_VALUE - invested, 1000.0), 2))
-        self._set_kv(conn, "realised", 0.0)
-        self._set_kv(conn, "seed", self.seed)
-        self._set_kv(conn, "seeded_at", now)
-        self._set_kv(conn, "settled_at", now)
+        self._set_kv(conn, demo_store.CASH, round(max(sim.START_VALUE - invested, 1000.0), 2))
+        self._set_kv(conn, demo_store.REALISED, 0.0)
+        self._set_kv(conn, demo_store.SEED, self.seed)
+        self._set_kv(conn, demo_store.SEEDED_AT, now)
+        self._set_kv(conn, demo_store.SETTLED_AT, now)
         # A manual protective stop well below the price, and a resting buy far below it.
         msft = self._current("MSFT_US_EQ", now)
         self._insert_order(conn, "MSFT_US_EQ", "STOP", -2, now - 3 * 86400, stop=round(msft * 0.85, 2))
@@ -115,19 +108,13 @@ class DemoBroker:
 
     def _insert_order(self, conn: sqlite3.Connection, ticker: str, type_: str, quantity: float, now: float,
                       stop: float | None = None, limit: float | None = None) -> int:
-        cur = conn.execute(
-            "INSERT INTO demo_orders (ticker, type, status, quantity, limit_price, stop_price, created_at) "
-            "VALUES (?, ?, 'NEW', ?, ?, ?, ?)",
-            (ticker, type_, quantity, limit, stop, now),
-        )
-        return int(cur.lastrowid or 0)
+        return demo_store.add_order(self.store, ticker, type_, quantity, now, stop=stop, limit=limit)
 
     # -- settlement -----------------------------------------------------------------------------
     def _settle(self, conn: sqlite3.Connection, now: float) -> None:
         """Fill every pending order whose condition was met since the last settlement, in time order."""
-        settled_at = float(self._kv(conn, "settled_at") or now)
-        pending = _rows(conn.execute(
-            "SELECT * FROM demo_orders WHERE status IN ('NEW', 'CONFIRMED') ORDER BY id"))
+        settled_at = float(self._kv(conn, demo_store.SETTLED_AT) or now)
+        pending = demo_store.pending_orders(self.store)
         fills = []
         for order in pending:
             hit = self._trigger(order, max(order["created_at"] or settled_at, settled_at), now)
@@ -135,7 +122,7 @@ class DemoBroker:
                 fills.append((hit[0], order["id"], order, hit[1]))
         for t, _, order, fill_price in sorted(fills, key=lambda f: (f[0], f[1])):
             self._fill(conn, order, t, fill_price)
-        self._set_kv(conn, "settled_at", now)
+        self._set_kv(conn, demo_store.SETTLED_AT, now)
 
     def _trigger(self, order: dict[str, Any], start: float, now: float) -> tuple[float, float] | None:
         """When (and at what price) a pending order's condition first held in [start, now]."""
@@ -168,10 +155,8 @@ class DemoBroker:
     def _fill(self, conn: sqlite3.Connection, order: dict[str, Any], t: float, fill_price: float) -> None:
         ticker, qty = order["ticker"], float(order["quantity"])
         fx = sim.UNIVERSE[ticker].fx
-        cash = float(self._kv(conn, "cash") or 0.0)
-        pos = conn.execute("SELECT quantity, average_price FROM demo_positions WHERE ticker = ?",
-                           (ticker,)).fetchone()
-        held, avg = (float(pos[0]), float(pos[1])) if pos else (0.0, 0.0)
+        cash = float(self._kv(conn, demo_store.CASH) or 0.0)
+        held, avg = demo_store.position(self.store, ticker) or (0.0, 0.0)
         if qty < 0:
             sold = -qty
             if sold > held + EPS:
@@ -179,12 +164,12 @@ class DemoBroker:
                 return
             left = held - sold
             if left <= EPS:
-                conn.execute("DELETE FROM demo_positions WHERE ticker = ?", (ticker,))
+                demo_store.close_position(self.store, ticker)
             else:
-                conn.execute("UPDATE demo_positions SET quantity = ? WHERE ticker = ?", (left, ticker))
-            self._set_kv(conn, "cash", round(cash + sold * fill_price * fx, 2))
-            realised = float(self._kv(conn, "realised") or 0.0) + sold * (fill_price - avg) * fx
-            self._set_kv(conn, "realised", round(realised, 2))
+                demo_store.set_quantity(self.store, ticker, left)
+            self._set_kv(conn, demo_store.CASH, round(cash + sold * fill_price * fx, 2))
+            realised = float(self._kv(conn, demo_store.REALISED) or 0.0) + sold * (fill_price - avg) * fx
+            self._set_kv(conn, demo_store.REALISED, round(realised, 2))
         else:
             cost = qty * fill_price * fx
             if cost > cash + EPS:
@@ -192,29 +177,18 @@ class DemoBroker:
                 return
             new_qty = held + qty
             new_avg = round((held * avg + qty * fill_price) / new_qty, 4)
-            conn.execute(
-                "INSERT INTO demo_positions (ticker, quantity, quantity_in_pies, average_price, created_at) "
-                "VALUES (?, ?, 0, ?, ?) ON CONFLICT(ticker) DO UPDATE SET quantity = excluded.quantity, "
-                "average_price = excluded.average_price",
-                (ticker, new_qty, new_avg, t),
-            )
-            self._set_kv(conn, "cash", round(cash - cost, 2))
-        conn.execute(
-            "UPDATE demo_orders SET status = 'FILLED', filled_at = ?, fill_price = ?, filled_quantity = ? "
-            "WHERE id = ?",
-            (t, fill_price, qty, order["id"]),
-        )
+            demo_store.buy_into(self.store, ticker, new_qty, new_avg, t)
+            self._set_kv(conn, demo_store.CASH, round(cash - cost, 2))
+        demo_store.fill(self.store, order["id"], t, fill_price, qty)
 
     def _end(self, conn: sqlite3.Connection, order_id: int, status: str, t: float) -> None:
-        conn.execute("UPDATE demo_orders SET status = ?, filled_at = ? WHERE id = ?", (status, t, order_id))
+        demo_store.end(self.store, order_id, status, t)
 
     # -- reads ----------------------------------------------------------------------------------
     def _positions(self, conn: sqlite3.Connection, now: float) -> list[BrokerPosition]:
-        reserved = dict(conn.execute(
-            "SELECT ticker, -sum(quantity) FROM demo_orders WHERE status IN ('NEW', 'CONFIRMED') "
-            "AND quantity < 0 GROUP BY ticker").fetchall())
+        reserved = demo_store.reserved_by_sells(self.store)
         out = []
-        for row in _rows(conn.execute("SELECT * FROM demo_positions ORDER BY ticker")):
+        for row in demo_store.positions(self.store):
             inst = sim.UNIVERSE[row["ticker"]]
             qty, avg = float(row["quantity"]), float(row["average_price"])
             current = self._current(inst.ticker, now)
@@ -242,8 +216,8 @@ class DemoBroker:
     def account_summary(self) -> Account:
         with self._state("account") as (conn, now):
             positions = self._positions(conn, now)
-            cash = float(self._kv(conn, "cash") or 0.0)
-            realised = float(self._kv(conn, "realised") or 0.0)
+            cash = float(self._kv(conn, demo_store.CASH) or 0.0)
+            realised = float(self._kv(conn, demo_store.REALISED) or 0.0)
         invested = sum(p.wallet_total_cost or 0.0 for p in positions)
         value = sum(p.wallet_current_value for p in positions)
         return Account(currency=sim.ACCOUNT_CURRENCY, total_value=round(cash + value, 2), cash=cash,
@@ -257,21 +231,19 @@ class DemoBroker:
     def orders(self) -> list[Order]:
         """Pending orders only, as Trading 212's `/equity/orders` lists them."""
         with self._state("orders") as (conn, _):
-            rows = _rows(conn.execute(
-                "SELECT * FROM demo_orders WHERE status IN ('NEW', 'CONFIRMED') ORDER BY id"))
+            rows = demo_store.pending_orders(self.store)
         return [self._order(r) for r in rows]
 
     def order(self, order_id: int) -> Order | None:
         """A pending order; None once it is gone (filled, cancelled, rejected), like a 404."""
         with self._state() as (conn, _):
-            rows = _rows(conn.execute(
-                "SELECT * FROM demo_orders WHERE id = ? AND status IN ('NEW', 'CONFIRMED')", (order_id,)))
-        return self._order(rows[0]) if rows else None
+            row = demo_store.order(self.store, order_id, pending_only=True)
+        return self._order(row) if row else None
 
     def order_history(self, limit: int = 50) -> list[Order]:
         """Ended and pending orders, newest first (the demo's stand-in for `/history/orders`)."""
         with self._state() as (conn, _):
-            rows = _rows(conn.execute("SELECT * FROM demo_orders ORDER BY id DESC LIMIT ?", (limit,)))
+            rows = demo_store.recent_orders(self.store, limit)
         return [self._order(r) for r in rows]
 
     def history_page(self, kind: str, path: str, patience: float = 0.0) -> Any:
@@ -337,13 +309,13 @@ class DemoBroker:
             self._check_sell(conn, now, ticker, quantity)
             if quantity > 0:
                 cost = quantity * self._current(ticker, now) * inst.fx
-                if cost > float(self._kv(conn, "cash") or 0.0) + EPS:
+                if cost > float(self._kv(conn, demo_store.CASH) or 0.0) + EPS:
                     raise OrderRejected("Insufficient funds for this order.", "insufficient-funds", status=400)
             order_id = self._insert_order(conn, ticker, "MARKET", quantity, now)
             if self.always_open or sim.is_session_open(sim.market_of(ticker), now):
-                row = _rows(conn.execute("SELECT * FROM demo_orders WHERE id = ?", (order_id,)))[0]
+                row = self._row(order_id)
                 self._fill(conn, row, now, self._price(ticker, now))
-            row = _rows(conn.execute("SELECT * FROM demo_orders WHERE id = ?", (order_id,)))[0]
+            row = self._row(order_id)
         return self._order(row)
 
     def place_stop_order(self, ticker: str, quantity: float, stop_price: float,
@@ -354,13 +326,10 @@ class DemoBroker:
         with self._state() as (conn, now):
             self._check_sell(conn, now, ticker, quantity)
             order_id = self._insert_order(conn, ticker, "STOP", quantity, now, stop=float(stop_price))
-            row = _rows(conn.execute("SELECT * FROM demo_orders WHERE id = ?", (order_id,)))[0]
+            row = self._row(order_id)
         return self._order(row)
 
     def cancel_order(self, order_id: int) -> None:
         with self._state() as (conn, now):
-            cur = conn.execute(
-                "UPDATE demo_orders SET status = 'CANCELLED', filled_at = ? "
-                "WHERE id = ? AND status IN ('NEW', 'CONFIRMED')", (now, order_id))
-            if cur.rowcount == 0:
+            if not demo_store.cancel(self.store, order_id, now):
                 raise OrderRejected(f"Order {order_id} is not pending.", "entity-not-found", status=404)

@@ -9,16 +9,18 @@ past trade's initial risk, the journal of the auto-sells among them, and a daily
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from papishares.broker.t212_history import PAGE_LIMIT, HistoryPage, split_request
 from papishares.demo import simulation as sim
+from papishares.store import demo as demo_store
+from papishares.store import history as history_store
 from papishares.store.db import Store
+from papishares.store.keys import Key
 
 DAY = 86400.0
-SEEDED_KEY = "history.demo_seeded"
+SEEDED_KEY = Key.DEMO_HISTORY_SEEDED
 SYNTHETIC_IDS = 9_000_000
 # (ticker, days before the seeding when bought, days held, GBP to invest, sold by auto-sell)
 TRADES = (
@@ -110,8 +112,7 @@ def items(store: Store, seed: int) -> dict[str, list[dict[str, Any]]]:
         orders.append(_order(base + 1, t["ticker"], "SELL", t["qty"], t["exit"], t["closed"], t["pnl"]))
     for n, o in enumerate(_openings(seed, anchor)):
         orders.append(_order(SYNTHETIC_IDS + 1000 + n, o["ticker"], "BUY", o["qty"], o["avg"], o["opened"]))
-    for row in store.query("SELECT id, ticker, quantity, fill_price, filled_at FROM demo_orders "
-                           "WHERE status = 'FILLED' AND fill_price IS NOT NULL"):
+    for row in demo_store.filled_orders(store):
         qty = float(row["quantity"])
         orders.append(_order(int(row["id"]), row["ticker"], "SELL" if qty < 0 else "BUY", abs(qty),
                              float(row["fill_price"]), float(row["filled_at"])))
@@ -141,8 +142,8 @@ def _when(kind: str, item: dict[str, Any]) -> str:
 
 
 def _anchor(store: Store) -> float:
-    rows = store.execute("SELECT value FROM demo_kv WHERE key = 'seeded_at'")
-    return float(rows[0][0]) if rows else datetime.now(UTC).timestamp()
+    seeded = demo_store.get(store, demo_store.SEEDED_AT)
+    return float(seeded) if seeded is not None else datetime.now(UTC).timestamp()
 
 
 def page(store: Store, seed: int, kind: str, path: str) -> HistoryPage:
@@ -163,24 +164,20 @@ def seed_records(store: Store, seed: int) -> None:
     if store.get(SEEDED_KEY) == repr(anchor):
         return
     trades = _past_trades(seed, anchor)
-    with store.transaction() as conn:
+    with store.transaction():
         for t in trades:
-            conn.execute("INSERT OR IGNORE INTO initial_risk (ticker, opened_at, first_seen, average_price, stop, "
-                         "quantity, fx, risk, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (t["ticker"], t["opened"], t["opened"], t["entry"],
-                          t["entry"] - t["risk"] / t["qty"] / sim.UNIVERSE[t["ticker"]].fx, t["qty"],
-                          sim.UNIVERSE[t["ticker"]].fx, t["risk"], sim.ACCOUNT_CURRENCY))
+            history_store.add_initial_risks(store, [(
+                t["ticker"], t["opened"], t["opened"], t["entry"],
+                t["entry"] - t["risk"] / t["qty"] / sim.UNIVERSE[t["ticker"]].fx, t["qty"],
+                sim.UNIVERSE[t["ticker"]].fx, t["risk"], sim.ACCOUNT_CURRENCY)])
             if t["auto"]:
-                conn.execute("INSERT INTO journal (ts, kind, ticker, action, message, data) VALUES "
-                             "(?, 'autosell', ?, 'sold', ?, ?)",
-                             (t["closed"] - 1, t["ticker"], f"Sold {t['qty']:g} at market (demo history).",
-                              f'{{"order_id": {SYNTHETIC_IDS + 2 * t["n"] + 1}}}'))
-        _daily_points(conn, trades, anchor, seed)
-        conn.execute("INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                     "value = excluded.value", (SEEDED_KEY, repr(anchor), anchor))
+                store.journal("autosell", t["ticker"], "sold", f"Sold {t['qty']:g} at market (demo history).",
+                              {"order_id": SYNTHETIC_IDS + 2 * t["n"] + 1}, at=t["closed"] - 1)
+        _daily_points(store, trades, anchor, seed)
+        store.set(SEEDED_KEY, repr(anchor), at=anchor)
 
 
-def _daily_points(conn: sqlite3.Connection, trades: list[dict[str, Any]], anchor: float, seed: int) -> None:
+def _daily_points(store: Store, trades: list[dict[str, Any]], anchor: float, seed: int) -> None:
     """A year of end-of-day values before the demo began: deposits + realised + the value change of
     open trades and of the positions held since their opening; risk is RISK_SHARE per open line. Days the snapshots recorded are never overwritten."""
     start = datetime.fromtimestamp(anchor - 365 * DAY, UTC).date()
@@ -202,5 +199,4 @@ def _daily_points(conn: sqlite3.Connection, trades: list[dict[str, Any]], anchor
             rows.append((day.isoformat(), round(value, 2), round(value - invested, 2), round(invested, 2),
                          round(100 * RISK_SHARE * 14_000.0 * len(open_) / value, 3), 7.0, sim.ACCOUNT_CURRENCY, ts))
         day += timedelta(days=1)
-    conn.executemany("INSERT OR IGNORE INTO daily_values (date, total_value, cash, invested, total_risk_pct, "
-                     "threshold_pct, currency, source, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'demo', ?)", rows)
+    history_store.add_days(store, rows, "demo")

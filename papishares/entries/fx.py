@@ -18,10 +18,10 @@ from papishares.core.models import Bars, SymbolRequest
 from papishares.demo.simulation import ACCOUNT_CURRENCY as DEMO_ACCOUNT_CURRENCY
 from papishares.demo.simulation import FX_TO_GBP
 from papishares.store.db import Store
+from papishares.store.keys import KeyFamily
 
 # sub-unit quotes: currency -> (main currency, main units per quoted unit)
 SUBUNITS = {"GBX": ("GBP", 0.01), "GBP_PENCE": ("GBP", 0.01), "ZAC": ("ZAR", 0.01), "ILA": ("ILS", 0.01)}
-KV_PREFIX = "fx:"
 STALE_AFTER_S = 3 * 86400
 
 
@@ -96,10 +96,10 @@ def resolve(currencies: Iterable[str], account: str, *, bars: Bars | None = None
         fresh = _last_close(bars, pair)
         if fresh is not None:
             if store is not None:
-                store.set_json(KV_PREFIX + pair, {"rate": fresh, "at": now})
+                store.set_json(KeyFamily.FX_RATE.of(pair), {"rate": fresh, "at": now})
             rates[currency] = fresh * scale
             continue
-        cached = store.get_json(KV_PREFIX + pair) if store is not None else None
+        cached = store.get_json(KeyFamily.FX_RATE.of(pair)) if store is not None else None
         rate = _positive(cached.get("rate")) if isinstance(cached, dict) else None
         if rate is not None:
             rates[currency] = rate * scale

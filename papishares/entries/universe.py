@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from papishares.core.models import Exchange, Instrument, PositionView, SymbolRequest
+from papishares.store import watchlist
 from papishares.store.db import Store
 
 WATCHLIST = "watchlist"
@@ -124,19 +125,19 @@ def read_watchlist_file(path: Path | None) -> list[str]:
 
 
 def stored_watchlist(store: Store) -> list[str]:
-    return [r[0] for r in store.execute("SELECT symbol FROM watchlist ORDER BY added_at, symbol")]
+    return watchlist.symbols(store)
 
 
 def add_to_watchlist(store: Store, raw: str) -> str | None:
     """Add a symbol (the Settings page's action); returns it cleaned, or None when not a symbol."""
     symbol = clean_symbol(raw)
     if symbol:
-        store.execute("INSERT OR IGNORE INTO watchlist (symbol, added_at) VALUES (?, ?)", (symbol, time.time()))
+        watchlist.add(store, symbol, time.time())
     return symbol
 
 
 def remove_from_watchlist(store: Store, symbol: str) -> None:
-    store.execute("DELETE FROM watchlist WHERE symbol = ?", (symbol.strip().upper(),))
+    watchlist.remove(store, symbol.strip().upper())
 
 
 # -- Trading 212 metadata -----------------------------------------------------------------------

@@ -17,13 +17,14 @@ from papishares.history.trades import (
     with_exit_reasons,
     with_risk,
 )
+from papishares.store import history as history_store
 from papishares.store.db import Store
 
 JOURNAL_KINDS = ("autosell", "brokerstop")
 
 
 def _journal(store: Store) -> list[dict[str, Any]]:
-    rows = store.query("SELECT ts, kind, ticker, action, data FROM journal WHERE kind IN (?, ?)", JOURNAL_KINDS)
+    rows = history_store.journal_of_kinds(store, JOURNAL_KINDS)
     for r in rows:
         try:
             r["data"] = json.loads(r["data"]) if r["data"] else {}
@@ -35,7 +36,7 @@ def _journal(store: Store) -> list[dict[str, Any]]:
 def _splits(store: Store) -> list[tuple[str, float, float]]:
     """The stock splits the store followed (journal kind `position`, action `split`)."""
     out = []
-    for r in store.query("SELECT ts, ticker, data FROM journal WHERE kind = 'position' AND action = 'split'"):
+    for r in history_store.splits(store):
         try:
             factor = float(json.loads(r["data"] or "{}").get("factor") or 0.0)
         except (ValueError, TypeError, AttributeError):
@@ -46,8 +47,8 @@ def _splits(store: Store) -> list[tuple[str, float, float]]:
 
 
 def trades(store: Store) -> list[Trade]:
-    fills = split_adjusted(fills_from_rows(store.query("SELECT * FROM hist_orders")), _splits(store))
-    risks = store.query("SELECT ticker, opened_at, risk FROM initial_risk")
+    fills = split_adjusted(fills_from_rows(history_store.orders(store)), _splits(store))
+    risks = history_store.initial_risks(store)
     return with_exit_reasons(with_risk(round_trips(fills), risks), _journal(store))
 
 
@@ -66,15 +67,14 @@ def trades_frame(store: Store) -> pd.DataFrame:
 
 def daily_frame(store: Store) -> pd.DataFrame:
     """Daily points with the TWR index and drawdown (index: UTC day)."""
-    rows = store.query("SELECT date, total_value, cash, invested, total_risk_pct, threshold_pct, currency "
-                       "FROM daily_values ORDER BY date")
+    rows = history_store.daily_values(store)
     frame = pd.DataFrame(rows, columns=["date", "total_value", "cash", "invested", "total_risk_pct",
                                         "threshold_pct", "currency"])
     frame.index = pd.to_datetime(frame["date"])
     if frame.empty:
         frame["flow"] = frame["twr"] = frame["drawdown"] = pd.Series(dtype=float)
         return frame
-    flows = equity.daily_flows(store.query("SELECT type, amount, at FROM hist_transactions"))
+    flows = equity.daily_flows(history_store.flows(store))
     index = equity.twr_index(frame["total_value"], flows)
     frame["flow"] = flows.reindex(frame.index, fill_value=0.0)
     frame["twr"] = index
@@ -83,8 +83,7 @@ def daily_frame(store: Store) -> pd.DataFrame:
 
 
 def dividends_frame(store: Store) -> pd.DataFrame:
-    rows = store.query("SELECT id, ticker, paid_on, amount, currency, quantity, gross_per_share, ticker_currency, "
-                       "type FROM hist_dividends ORDER BY paid_on DESC")
+    rows = history_store.dividends(store)
     frame = pd.DataFrame(rows, columns=["id", "ticker", "paid_on", "amount", "currency", "quantity",
                                         "gross_per_share", "ticker_currency", "type"])
     frame["paid_on"] = pd.to_datetime(frame["paid_on"], unit="s", utc=True)
@@ -99,12 +98,11 @@ def monthly_dividends(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def transactions_frame(store: Store) -> pd.DataFrame:
-    rows = store.query("SELECT id, type, amount, currency, at FROM hist_transactions ORDER BY at DESC")
+    rows = history_store.transactions(store)
     frame = pd.DataFrame(rows, columns=["id", "type", "amount", "currency", "at"])
     frame["at"] = pd.to_datetime(frame["at"], unit="s", utc=True)
     return frame
 
 
 def sync_status(store: Store) -> list[dict[str, Any]]:
-    return store.query("SELECT kind, mode, next_path IS NOT NULL AS in_progress, complete_at, pages, items, note "
-                       "FROM hist_sync ORDER BY kind")
+    return history_store.sync_status(store)

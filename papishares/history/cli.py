@@ -38,7 +38,7 @@ def add_parser(sub: Any) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.store.db import Store
 
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.account_name)
     if args.action == "trades":
         from papishares.history.book import trades_json
 

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from papishares.core.models import Snapshot
+from papishares.store import history as history_store
 from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -25,16 +26,9 @@ def record_snapshot(store: Store, snapshot: Snapshot) -> None:
 
 def _daily_point(store: Store, snap: Snapshot) -> None:
     acc = snap.account
-    store.execute(
-        "INSERT INTO daily_values (date, total_value, cash, invested, total_risk_pct, threshold_pct, currency, "
-        "source, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'snapshot', ?) ON CONFLICT(date) DO UPDATE SET "
-        "total_value = excluded.total_value, cash = excluded.cash, invested = excluded.invested, "
-        "total_risk_pct = excluded.total_risk_pct, threshold_pct = excluded.threshold_pct, "
-        "currency = excluded.currency, source = 'snapshot', updated_at = excluded.updated_at "
-        "WHERE excluded.updated_at >= coalesce(daily_values.updated_at, 0)",
-        (snap.generated_at.date().isoformat(), acc.total_value, acc.cash, round(acc.total_value - acc.cash, 2),
-         snap.total_risk_pct, snap.total_risk_threshold_pct, acc.currency, snap.generated_at.timestamp()),
-    )
+    history_store.record_day(store, snap.generated_at.date().isoformat(), acc.total_value, acc.cash,
+                             round(acc.total_value - acc.cash, 2), snap.total_risk_pct,
+                             snap.total_risk_threshold_pct, acc.currency, snap.generated_at.timestamp())
 
 
 def _initial_risks(store: Store, snap: Snapshot) -> None:
@@ -52,7 +46,4 @@ def _initial_risks(store: Store, snap: Snapshot) -> None:
         risk = p.risk if p.risk and p.risk > 0 else None
         rows.append((p.ticker, float(opened[p.ticker]), now, p.average_price, p.effective_stop, p.quantity, p.fx,
                      None if risk is None else round(risk, 4), snap.account.currency))
-    with store.transaction() as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO initial_risk (ticker, opened_at, first_seen, average_price, stop, quantity, fx, "
-            "risk, currency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    history_store.add_initial_risks(store, rows)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 from papishares.core.numbers import finite
+from papishares.store import history as history_store
+from papishares.store.db import Store
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -121,19 +122,7 @@ TABLES = {"orders": ("hist_orders", order_row), "dividends": ("hist_dividends", 
           "transactions": ("hist_transactions", transaction_row)}
 
 
-def store_items(conn: sqlite3.Connection, kind: str, items: list[dict[str, Any]]) -> int:
-    """Upsert the items (inside the caller's transaction). Returns how many were new."""
-    table, to_row = TABLES[kind]
-    new = 0
-    for item in items:
-        row = to_row(item)
-        cols = list(row)
-        exists = conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (row["id"],)).fetchone()  # noqa: S608
-        if exists is None:
-            new += 1
-        conn.execute(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "  # noqa: S608
-            f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols if c != 'id')}",
-            [row[c] for c in cols],
-        )
-    return new
+def store_items(store: Store, kind: str, items: list[dict[str, Any]]) -> int:
+    """Upsert the items (joining the caller's transaction). Returns how many were new."""
+    _, to_row = TABLES[kind]
+    return history_store.upsert_items(store, kind, (to_row(item) for item in items))

@@ -24,6 +24,7 @@ from typing import Any
 from papishares.broker.t212_history import first_request
 from papishares.core.errors import AuthError, BrokerError, RateLimited
 from papishares.history.records import item_key, store_items
+from papishares.store import history as history_store
 from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -67,21 +68,13 @@ class SyncReport:
 
 
 def state(store: Store, kind: str) -> dict[str, Any]:
-    rows = store.query("SELECT * FROM hist_sync WHERE kind = ?", (kind,))
-    return rows[0] if rows else {"kind": kind, "mode": "backfill", "next_path": None, "complete_at": None,
+    row = history_store.sync_state(store, kind)
+    return row if row else {"kind": kind, "mode": "backfill", "next_path": None, "complete_at": None,
                                  "pages": 0, "items": 0, "failures": 0, "note": None}
 
 
-def _save_state(conn: Any, st: dict[str, Any], now: float) -> None:
-    conn.execute(
-        "INSERT INTO hist_sync (kind, mode, next_path, complete_at, pages, items, failures, note, updated_at) "
-        "VALUES (:kind, :mode, :next_path, :complete_at, :pages, :items, :failures, :note, :now) "
-        "ON CONFLICT(kind) DO UPDATE SET mode = excluded.mode, next_path = excluded.next_path, "
-        "complete_at = excluded.complete_at, pages = excluded.pages, items = excluded.items, "
-        "failures = excluded.failures, note = excluded.note, updated_at = excluded.updated_at",
-        {**{k: st.get(k) for k in ("kind", "mode", "next_path", "complete_at", "pages", "items",
-                                   "failures", "note")}, "now": now},
-    )
+def _save_state(store: Store, st: dict[str, Any], now: float) -> None:
+    history_store.save_sync_state(store, st, now)
 
 
 def in_progress(store: Store) -> bool:
@@ -151,8 +144,8 @@ def _walk(store: Store, broker: Any, kind: str, deadline: float | None, patience
         next_path = page.next_path
         if next_path is not None and (next_path in visited or next_path == path):
             repeated = True
-        with store.transaction() as conn:
-            new = store_items(conn, kind, page.items)
+        with store.transaction():
+            new = store_items(store, kind, page.items)
             # newest first: a page holding any known item reaches what an earlier walk stored
             caught_up = st["mode"] == "head" and new < len(page.items)
             ended = next_path is None or repeated or caught_up
@@ -161,7 +154,7 @@ def _walk(store: Store, broker: Any, kind: str, deadline: float | None, patience
                       note="the broker repeated a page: walk ended there" if repeated else None)
             if ended:
                 st.update(mode="head", complete_at=clock())
-            _save_state(conn, st, clock())
+            _save_state(store, st, clock())
         rep.pages += 1
         rep.new_items += new
         if ended:
@@ -194,5 +187,5 @@ def _on_404(store: Store, st: dict[str, Any], first: bool, now: float) -> str:
 
 def _note(store: Store, st: dict[str, Any], note: str, now: float) -> None:
     st["note"] = note
-    with store.transaction() as conn:
-        _save_state(conn, st, now)
+    with store.transaction():
+        _save_state(store, st, now)

@@ -21,9 +21,10 @@ import httpx
 from papishares.broker.ratebudget import Reservation, endpoint_key
 from papishares.core.errors import BrokerError, PapisharesError, RateLimited
 from papishares.store.db import Store
+from papishares.store.keys import Key
 
 PATH = "/equity/history/exports"
-PENDING_KEY = "history.report_pending"
+PENDING_KEY = Key.REPORT_PENDING
 FAILED = ("Canceled", "Failed")
 
 
@@ -80,7 +81,7 @@ def fetch_report(client: Any, store: Store, directory: str | Path, *, wait: floa
         mine = next((r for r in reports if r.get("reportId") == report_id), None)
         status = (mine or {}).get("status")
         if status in FAILED:
-            store.execute("DELETE FROM kv WHERE key = ?", (PENDING_KEY,))
+            store.delete(PENDING_KEY)
             raise BrokerError(f"Trading 212 report {report_id} ended as {status}: request a new one")
         link = (mine or {}).get("downloadLink")
         if status == "Finished" and link:
@@ -98,5 +99,5 @@ def fetch_report(client: Any, store: Store, directory: str | Path, *, wait: floa
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"trading212-{report_id}.csv"
     target.write_bytes(resp.content)
-    store.execute("DELETE FROM kv WHERE key = ?", (PENDING_KEY,))
+    store.delete(PENDING_KEY)
     return target

@@ -19,8 +19,9 @@ from papishares.demo import simulation as sim
 from papishares.history import tax
 from papishares.history.t212_report import fetch_report
 from papishares.store.db import Store
+from papishares.store.keys import Key
 
-LAST_KEY = "history.tax_summary"
+LAST_KEY = Key.TAX_SUMMARY
 # The demo's rates (units of currency per GBP): its own FX, plus the currencies of cgt-calc's bundled
 # excess-reportable-income data. Demo only, never written where a real account's rates are cached.
 DEMO_EXTRA_RATES = {"CHF": 1.13, "MXN": 22.5}

@@ -22,7 +22,9 @@ from papishares.core.errors import MarketDataError
 from papishares.core.models import Bars, SymbolRequest
 from papishares.market import MIN_BARS, MarketData
 from papishares.market.bar_units import repair_bars
+from papishares.store import bars as bar_store
 from papishares.store.db import Store
+from papishares.store.keys import KeyFamily
 
 log = logging.getLogger(__name__)
 SOURCE_NAMES = {"yahoo": "Yahoo", "csv": "CSV files", "demo": "Demo data"}
@@ -65,8 +67,7 @@ class CachedMarketData:
         out: dict[str, dict[str, Any]] = {}
         for i in range(0, len(symbols), CHUNK):
             part = list(symbols[i:i + CHUNK])
-            marks = ",".join("?" * len(part))
-            for row in self.store.query(f"SELECT * FROM bars_meta WHERE symbol IN ({marks})", part):
+            for row in bar_store.meta(self.store, part):
                 out[row["symbol"]] = row
         return out
 
@@ -76,10 +77,7 @@ class CachedMarketData:
             part = list(symbols[i:i + CHUNK])
             if not part:
                 continue
-            marks = ",".join("?" * len(part))
-            rows = self.store.execute(
-                f"SELECT symbol, date, open, high, low, close, volume FROM bars WHERE symbol IN ({marks}) "
-                "ORDER BY symbol, date", part)
+            rows = bar_store.bars(self.store, part)
             if not rows:
                 continue
             table = pd.DataFrame.from_records(
@@ -108,32 +106,24 @@ class CachedMarketData:
 
     # -- writing the cache ----------------------------------------------------------------------
     def _save(self, bars: Bars, requests: dict[str, SymbolRequest], now: float) -> None:
-        with self.store.transaction() as conn:
+        with self.store.transaction():
             for symbol in bars.symbols:
                 frame = bars.for_symbol(symbol)
                 if frame.empty or symbol not in requests:
                     continue
-                conn.execute("DELETE FROM bars WHERE symbol = ?", (symbol,))
-                conn.executemany(
-                    "INSERT INTO bars (symbol, date, open, high, low, close, volume) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(symbol, d.strftime("%Y-%m-%d"), *(None if pd.isna(v) else float(v) for v in row))
+                bar_store.replace_bars(
+                    self.store, symbol,
+                    [(d.strftime("%Y-%m-%d"), *(None if pd.isna(v) else float(v) for v in row))
                      for d, row in zip(frame.index, frame[["Open", "High", "Low", "Close", "Volume"]].itertuples(
                          index=False, name=None), strict=True)],
-                )
-                conn.execute(
-                    "INSERT INTO bars_meta (symbol, source, quote_currency, fetched_at, error) "
-                    "VALUES (?, ?, ?, ?, NULL) ON CONFLICT(symbol) DO UPDATE SET source = excluded.source, "
-                    "quote_currency = excluded.quote_currency, fetched_at = excluded.fetched_at, error = NULL",
-                    (symbol, self.name, requests[symbol].quote_currency, now),
-                )
+                    self.name, requests[symbol].quote_currency, now)
 
     def _note_failure(self, symbols: Sequence[str], note: str, now: float) -> None:
         for symbol in symbols:
             self._failed_at[symbol] = now
             self._failure_note[symbol] = note
         if symbols:
-            marks = ",".join("?" * len(symbols))
-            self.store.execute(f"UPDATE bars_meta SET error = ? WHERE symbol IN ({marks})", [note, *symbols])
+            bar_store.note_error(self.store, symbols, note)
 
     # -- the MarketData interface ---------------------------------------------------------------
     def daily_bars(self, requests: Sequence[SymbolRequest], min_bars: int = MIN_BARS) -> Bars:
@@ -172,11 +162,11 @@ class CachedMarketData:
             else:
                 fresh, repaired = repair_bars(fresh)  # every bar checked against its neighbours
                 for s in fresh.symbols:
-                    key = f"bars.units_note:{s}"
+                    key = KeyFamily.BARS_UNITS_NOTE.of(s)
                     if s in repaired:
                         self.store.set(key, repaired[s])
                     else:
-                        self.store.execute("DELETE FROM kv WHERE key = ?", (key,))
+                        self.store.delete(key)
                 self._save(fresh, wanted, now)
                 got = {s for s in fresh.symbols if not fresh.for_symbol(s).empty}
                 for s in got:
@@ -198,7 +188,7 @@ class CachedMarketData:
                 if now - fetched_at > self.max_age:
                     why = self._failure_note.get(s) or meta[s].get("error") or f"{self._label} unavailable"
                     status[s] = f"{_short(why)}: bars from {age_text(now - fetched_at)} ago"
-                elif repaired_note := self.store.get(f"bars.units_note:{s}"):
+                elif repaired_note := self.store.get(KeyFamily.BARS_UNITS_NOTE.of(s)):
                     status[s] = repaired_note
             else:
                 status[s] = self._failure_note.get(s) or (meta.get(s) or {}).get("error") or "no bars yet"

@@ -22,6 +22,8 @@ import pandas as pd
 from papishares.core.errors import MarketDataError
 from papishares.core.models import Bars, SymbolRequest
 from papishares.market.symbols import scale_factor
+from papishares.store import bars as bar_store
+from papishares.store.keys import KeyFamily
 
 if TYPE_CHECKING:
     from papishares.store.db import Store
@@ -183,10 +185,10 @@ class YahooMarketData:
             return self._currencies[symbol]
         if self.store is None:
             return None
-        rows = self.store.execute("SELECT source_currency FROM bars_meta WHERE symbol = ?", (symbol,))
-        checked = self.store.get(f"yahoo.currency_checked_at:{symbol}")
-        if rows and rows[0][0] and checked:
-            self._currencies[symbol] = (str(rows[0][0]), float(checked))
+        currency = bar_store.source_currency(self.store, symbol)
+        checked = self.store.get(KeyFamily.YAHOO_CURRENCY_CHECKED.of(symbol))
+        if currency and checked:
+            self._currencies[symbol] = (currency, float(checked))
             return self._currencies[symbol]
         return None
 
@@ -194,9 +196,5 @@ class YahooMarketData:
         self._currencies[symbol] = (currency, now)
         if self.store is None:
             return
-        self.store.execute(
-            "INSERT INTO bars_meta (symbol, source, source_currency) VALUES (?, 'yahoo', ?) "
-            "ON CONFLICT(symbol) DO UPDATE SET source_currency = excluded.source_currency",
-            (symbol, currency),
-        )
-        self.store.set(f"yahoo.currency_checked_at:{symbol}", repr(now))
+        bar_store.set_source_currency(self.store, symbol, "yahoo", currency)
+        self.store.set(KeyFamily.YAHOO_CURRENCY_CHECKED.of(symbol), repr(now))

@@ -7,7 +7,6 @@ configured, an outbox row. `Notifier.flush()` delivers the outbox in order.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable
@@ -16,6 +15,8 @@ from papishares.config import Settings
 from papishares.notify import outbox, prefs
 from papishares.notify.rules import AlertEvent, AlertPlan, sample_event
 from papishares.notify.telegram import TelegramClient
+from papishares.store import alerts as alert_store
+from papishares.store import outbox as outbox_store
 from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -34,33 +35,25 @@ class Notifier:
             self.telegram.close()
 
     def keys(self) -> set[str]:
-        return {r[0] for r in self.store.execute("SELECT key FROM alert_keys")}
+        return alert_store.keys(self.store)
 
     def emit(self, event: AlertEvent) -> bool:
         """Record the alert unless its key was already used. True when it is new."""
         now = time.time()
         mode = prefs.delivery(self.store, event.kind, now) if self.telegram is not None else "off"
-        with self.store.transaction() as conn:
-            if event.key is not None:
-                cur = conn.execute("INSERT OR IGNORE INTO alert_keys (key, created_at) VALUES (?, ?)",
-                                   (event.key, now))
-                if cur.rowcount == 0:
-                    return False
-            conn.execute(
-                "INSERT INTO journal (ts, kind, ticker, action, message, data) VALUES (?, 'alert', ?, ?, ?, ?)",
-                (now, event.ticker, event.kind, event.plain,
-                 json.dumps({"key": event.key, "telegram": self.telegram is not None, "delivery": mode})),
-            )
+        with self.store.transaction():
+            if event.key is not None and not alert_store.claim(self.store, event.key, now):
+                return False
+            self.store.journal("alert", event.ticker, event.kind, event.plain,
+                               {"key": event.key, "telegram": self.telegram is not None, "delivery": mode}, at=now)
             if mode != "off":  # per-kind settings and /mute (papishares.notify.prefs)
-                conn.execute(
-                    "INSERT INTO outbox (created_at, channel, text, status, attempts, next_attempt_at, silent) "
-                    "VALUES (?, ?, ?, 'pending', 0, 0, ?)", (now, outbox.CHANNEL, event.text, int(mode == "silent")))
+                outbox_store.add(self.store, outbox.CHANNEL, event.text, now, silent=mode == "silent")
         log.info("alert %s%s", event.kind, f" {event.ticker}" if event.ticker else "")
         return True
 
     def clear(self, keys: Iterable[str]) -> None:
         for key in keys:
-            self.store.execute("DELETE FROM alert_keys WHERE key = ?", (key,))
+            alert_store.clear(self.store, key)
 
     def apply(self, plan: AlertPlan) -> int:
         self.clear(plan.clear)

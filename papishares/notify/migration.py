@@ -10,13 +10,14 @@ journal entry, a message in the new chat, and a banner on every dashboard page.
 from __future__ import annotations
 
 import html
-import json
 import time
 from collections.abc import Callable
 
+from papishares.store import alerts as alert_store
+from papishares.store import outbox as outbox_store
 from papishares.store.db import Store
+from papishares.store.keys import AlertFamily, KeyFamily
 
-PREFIX = "telegram.migrated."
 CHANNEL = "telegram"
 
 
@@ -24,7 +25,7 @@ def current_chat(store: Store, configured: str) -> str:
     """The chat to deliver to: the configured one, or where an upgrade moved it (followed a few hops)."""
     chat = configured
     for _ in range(3):
-        moved = store.get(PREFIX + chat)
+        moved = store.get(KeyFamily.TELEGRAM_MIGRATED.of(chat))
         if not moved or moved == chat:
             break
         chat = moved
@@ -36,17 +37,12 @@ def record(store: Store, configured: str, old: str, new: str) -> bool:
     now = time.time()
     text = (f"This group became a supergroup: Papishares now delivers alerts to chat {new}. "
             f"Update TELEGRAM_CHAT_ID={new} (it still says {configured}).")
-    with store.transaction() as conn:
-        conn.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                     (PREFIX + old, new))
-        cur = conn.execute("INSERT OR IGNORE INTO alert_keys (key, created_at) VALUES (?, ?)",
-                           (f"telegram-migrated:{old}:{new}", now))
-        if cur.rowcount == 0:
+    with store.transaction():
+        store.set(KeyFamily.TELEGRAM_MIGRATED.of(old), new, at=None)
+        if not alert_store.claim(store, AlertFamily.TELEGRAM_MIGRATED.of(old, new), now):
             return False
-        conn.execute("INSERT INTO journal (ts, kind, ticker, action, message, data) VALUES (?, 'alert', NULL, "
-                     "'telegram_migrated', ?, ?)", (now, text, json.dumps({"old": old, "new": new})))
-        conn.execute("INSERT INTO outbox (created_at, channel, text, status, attempts, next_attempt_at) "
-                     "VALUES (?, ?, ?, 'pending', 0, 0)", (now, CHANNEL, "ℹ️ " + html.escape(text)))
+        store.journal("alert", None, "telegram_migrated", text, {"old": old, "new": new}, at=now)
+        outbox_store.add(store, CHANNEL, "ℹ️ " + html.escape(text), now)
     return True
 
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 from papishares.notify.split import split_html
 from papishares.notify.telegram import MAX_TEXT, TelegramResult
+from papishares.store import outbox as outbox_store
 from papishares.store.db import Store
+from papishares.store.keys import KeyFamily
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_BACKOFF = 300.0
-PARTS_KEY = "outbox.parts_sent.{}"  # parts of a long message already delivered, per outbox row
 MAX_PER_FLUSH = 20  # Telegram allows ~1 message/s per chat: a long backlog drains over a few cycles
 
 Sender = Callable[..., TelegramResult]  # send(text) or send(text, silent=True)
@@ -34,20 +35,8 @@ class FlushResult:
     error: str | None = None
 
 
-def enqueue(store: Store, text: str, channel: str = CHANNEL, now: float | None = None) -> int:
-    now = time.time() if now is None else now
-    with store.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO outbox (created_at, channel, text, status, attempts, next_attempt_at) "
-            "VALUES (?, ?, ?, 'pending', 0, 0)",
-            (now, channel, text),
-        )
-        return int(cur.lastrowid or 0)
-
-
 def pending_count(store: Store, channel: str = CHANNEL) -> int:
-    return int(store.execute("SELECT count(*) FROM outbox WHERE channel = ? AND status = 'pending'",
-                             (channel,))[0][0])
+    return outbox_store.pending_count(store, channel)
 
 
 def _backoff(attempts: int) -> float:
@@ -58,7 +47,7 @@ def _send_parts(store: Store, row_id: int, text: str, send: Sender, silent: bool
     """Send a message as its parts (one part unless over Telegram's limit), in order, each once:
     the parts already accepted are counted in `kv`, so a retry resumes after them."""
     parts = split_html(text, MAX_TEXT)
-    key = PARTS_KEY.format(row_id)
+    key = KeyFamily.OUTBOX_PARTS_SENT.of(row_id)
     done = int(store.get(key) or 0) if len(parts) > 1 else 0
     result = TelegramResult(True)
     for index in range(done, len(parts)):
@@ -76,35 +65,27 @@ def flush(store: Store, send: Sender, channel: str = CHANNEL, now: Callable[[], 
     sent = failed = 0
     error: str | None = None
     for _ in range(limit):
-        rows = store.query(
-            "SELECT id, text, attempts, next_attempt_at, silent FROM outbox WHERE channel = ? AND status = 'pending' "
-            "ORDER BY id LIMIT 1",
-            (channel,),
-        )
-        if not rows:
+        row = outbox_store.head(store, channel)
+        if row is None:
             break
-        row = rows[0]
         if row["next_attempt_at"] and row["next_attempt_at"] > now():
             break  # the head waits for its retry time; so does everything behind it
         result = _send_parts(store, row["id"], row["text"], send, bool(row.get("silent")))
         attempts = int(row["attempts"] or 0) + 1
         if result.ok:
-            store.execute("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL "
-                          "WHERE id = ?", (attempts, now(), row["id"]))
-            store.execute("DELETE FROM kv WHERE key = ?", (PARTS_KEY.format(row["id"]),))
+            outbox_store.mark_sent(store, row["id"], attempts, now())
+            store.delete(KeyFamily.OUTBOX_PARTS_SENT.of(row["id"]))
             sent += 1
             continue
         error = result.error
         if result.permanent:
-            store.execute("UPDATE outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ?",
-                          (attempts, result.error, row["id"]))
-            store.execute("DELETE FROM kv WHERE key = ?", (PARTS_KEY.format(row["id"]),))
+            outbox_store.mark_failed(store, row["id"], attempts, result.error)
+            store.delete(KeyFamily.OUTBOX_PARTS_SENT.of(row["id"]))
             log.warning("alert %s dropped: %s", row["id"], result.error)
             failed += 1
             continue
         wait = result.retry_after if result.retry_after is not None else _backoff(attempts)
-        store.execute("UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                      (attempts, now() + wait, result.error, row["id"]))
+        outbox_store.postpone(store, row["id"], attempts, now() + wait, result.error)
         log.warning("alert delivery postponed %.0f s: %s", wait, result.error)
         break
     return FlushResult(sent, failed, pending_count(store, channel), error)

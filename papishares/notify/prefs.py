@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from papishares.store.db import Store
+from papishares.store.keys import Key
 
 KINDS: dict[str, str] = {  # alert kind (papishares.notify.rules) -> what a person reads
     "stop_breached": "stop breached",
@@ -29,8 +30,8 @@ KINDS: dict[str, str] = {  # alert kind (papishares.notify.rules) -> what a pers
     "broker_stop_refused": "stop orders refused by the broker",
 }
 MODES = ("on", "silent", "off")
-MODES_KEY = "notify.modes"
-MUTE_KEY = "notify.mute_until"
+MODES_KEY = Key.NOTIFY_MODES
+MUTE_KEY = Key.NOTIFY_MUTE_UNTIL
 MAX_MUTE_HOURS = 24 * 7
 
 

@@ -27,14 +27,17 @@ from papishares.core.models import Order, PositionView, Snapshot
 from papishares.notify import rules as alerts
 from papishares.orders import journal as orderjournal
 from papishares.orders.quantity import sell_quantity
+from papishares.store import alerts as alert_store
+from papishares.store import intents, positions
 from papishares.store.db import Store
+from papishares.store.keys import AlertFamily, Key
 from papishares.store.quantities import learned_precisions
 
 log = logging.getLogger(__name__)
 
 UNRESOLVED = ("intent", "unknown")
 EPS = 1e-9
-SEEN_KEY = "autosell.seen"  # {ticker: {"price", "at", "suspect"}}: the lease holder's last look at each price
+SEEN_KEY = Key.AUTOSELL_SEEN  # {ticker: {"price", "at", "suspect"}}: the lease holder's last look at each price
 SEEN_KEEP = 86400.0  # a look at a position no longer held is forgotten after a day
 
 # Skips worth a phone alert ("skipped for safety"); the rest are only journalled.
@@ -148,7 +151,7 @@ def checked(p: PositionView, key: str, ctx: SellContext, quantity: float, where:
 
 # -- state ----------------------------------------------------------------------------------------------
 def held_tickers(store: Store) -> list[dict[str, Any]]:
-    return store.query("SELECT ticker, reason, since FROM held_tickers ORDER BY since")
+    return intents.held(store)
 
 
 def rearm(store: Store, ticker: str) -> bool:
@@ -156,12 +159,8 @@ def rearm(store: Store, ticker: str) -> bool:
 
     The breach count goes up by one, so a breach still under way gets a new identity and may sell.
     """
-    with store.transaction() as conn:
-        if conn.execute("DELETE FROM held_tickers WHERE ticker = ?", (ticker,)).rowcount == 0:
-            return False
-        conn.execute("UPDATE sell_intents SET status = 'rearmed', updated_at = ? "
-                     "WHERE ticker = ? AND status IN ('intent', 'unknown', 'held')", (time.time(), ticker))
-        conn.execute("UPDATE position_state SET breach_count = breach_count + 1 WHERE ticker = ?", (ticker,))
+    if not intents.rearm(store, ticker, time.time()):
+        return False
     store.journal("autosell", ticker, "rearmed", f"{ticker} handed back to auto-sell by the user")
     return True
 
@@ -175,14 +174,9 @@ def update_breaches(store: Store, snapshot: Snapshot) -> dict[str, str]:
     keys: dict[str, str] = {}
     for p in snapshot.positions:
         breached = int(p.stop_loss_price is not None and p.current_price <= p.stop_loss_price)
-        rows = store.execute(
-            "UPDATE position_state SET "
-            "breach_count = breach_count + CASE WHEN breached = 0 AND :b = 1 THEN 1 ELSE 0 END, "
-            "breached = :b WHERE ticker = :t RETURNING breach_count, opened_at",
-            {"b": breached, "t": p.ticker},
-        )
-        if rows:
-            keys[p.ticker] = breach_key(p.ticker, rows[0][1], int(rows[0][0]))
+        row = positions.note_breach(store, p.ticker, bool(breached))
+        if row is not None:
+            keys[p.ticker] = breach_key(p.ticker, row[1], row[0])
     return keys
 
 
@@ -224,10 +218,7 @@ def unresolved_intents(store: Store) -> list[dict[str, Any]]:
 
 
 def done_keys(store: Store, keys: list[str]) -> frozenset[str]:
-    if not keys:
-        return frozenset()
-    marks = ",".join("?" * len(keys))
-    return frozenset(r[0] for r in store.execute(f"SELECT key FROM sell_intents WHERE key IN ({marks})", keys))
+    return intents.existing_keys(store, keys)
 
 
 # -- the actor ------------------------------------------------------------------------------------------
@@ -295,10 +286,7 @@ class AutoSeller:
 
     def _note_skip(self, p: PositionView, d: Decision, currency: str) -> None:
         """Journal (and for safety skips, alert) a skip once per breach and reason."""
-        mark = f"autosell:{d.key}:{d.reason}"
-        cur = self.store.execute("INSERT OR IGNORE INTO alert_keys (key, created_at) VALUES (?, ?) RETURNING key",
-                                 (mark, self.clock()))
-        if not cur:
+        if not alert_store.claim(self.store, AlertFamily.AUTOSELL.of(d.key, d.reason), self.clock()):
             return
         action = "would_sell" if d.action == "dry_run" else "skipped"
         self.store.journal("autosell", p.ticker, action, d.message,
@@ -318,8 +306,7 @@ class AutoSeller:
         def guard(conn: Any) -> bool:
             # The user may have switched auto-sell off since this cycle began (an earlier sale of the
             # cycle can take the whole HTTP timeout): the flag is read again under the write lock.
-            flag = conn.execute("SELECT value FROM kv WHERE key = 'autosell'").fetchone()
-            return not require_flag or (flag is not None and flag[0] == "on")
+            return not require_flag or self.store.autosell_enabled
 
         detail = {"position_quantity": p.quantity, "available": p.quantity_available,
                   "environment": self.environment}
@@ -400,9 +387,7 @@ class AutoSeller:
         ticker = intent["ticker"]
         reason = (f"sell request of {intent['quantity']:g} has an unknown outcome: no pending sell order and "
                   "the position is unchanged")
-        with self.store.transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO held_tickers (ticker, reason, since) VALUES (?, ?, ?)",
-                         (ticker, reason, self.clock()))
+        intents.hold(self.store, ticker, reason, self.clock())
         self.journal.set_status(intent["key"], "held", note=reason)
         message = (f"Outcome unknown: {reason}. Auto-sell leaves {ticker} to you: check Trading 212, then "
                    f"re-arm with `papishares autosell rearm {ticker}` or the dashboard's Activity page.")

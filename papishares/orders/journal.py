@@ -32,6 +32,7 @@ from typing import Any
 from papishares.core.errors import AuthError, LiveOrdersForbidden, OrderRejected, PapisharesError, RateLimited
 from papishares.core.models import Order
 from papishares.orders import quantity as qty_rules
+from papishares.store import intents, managed_stops
 from papishares.store import quantities as quantity_store
 from papishares.store.db import Store
 
@@ -60,25 +61,18 @@ class Outcome:
 
 
 def unresolved(store: Store, kind: str | None = None) -> list[dict[str, Any]]:
-    if kind is None:
-        return store.query("SELECT * FROM sell_intents WHERE status IN ('intent', 'unknown') ORDER BY id")
-    return store.query("SELECT * FROM sell_intents WHERE status IN ('intent', 'unknown') AND kind = ? "
-                       "ORDER BY id", (kind,))
+    return intents.unresolved(store, kind)
 
 
-def busy(conn: sqlite3.Connection, ticker: str) -> bool:
+def busy(store: Store, ticker: str) -> bool:
     """An unsettled request of any kind, or a held sale, for `ticker`: nothing new may be sent."""
-    if conn.execute("SELECT 1 FROM held_tickers WHERE ticker = ?", (ticker,)).fetchone():
-        return True
-    return conn.execute("SELECT 1 FROM sell_intents WHERE ticker = ? AND status IN ('intent', 'unknown')",
-                        (ticker,)).fetchone() is not None
+    return intents.busy(store, ticker)
 
 
 def sent_since(store: Store, moment: float) -> frozenset[str]:
     """Tickers with an order request of any kind recorded at or after `moment` (whatever its outcome):
     data fetched before `moment` no longer shows what is available or pending for them."""
-    return frozenset(r[0] for r in store.execute("SELECT DISTINCT ticker FROM sell_intents WHERE created_at >= ?",
-                                                 (moment,)))
+    return intents.tickers_since(store, moment)
 
 
 @dataclass
@@ -97,33 +91,25 @@ class OrderJournal:
         and `guard(conn)` passes under the same write lock. False: not ours to send."""
         now = self.clock()
         with self.store.transaction() as conn:
-            if not self.lease_ok() or busy(conn, ticker):
+            if not self.lease_ok() or busy(self.store, ticker):
                 return False
             if guard is not None and not guard(conn):
                 return False
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO sell_intents (key, ticker, quantity, price, stop, status, created_at, "
-                "updated_at, detail, kind, origin, stop_price, broker_order_id) "
-                "VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?, ?, ?, ?, ?)",
-                (key, ticker, quantity, price, stop, now, now, json.dumps(detail or {}), kind, origin, stop_price,
-                 order_id))
-            return cur.rowcount == 1
+            return intents.record(self.store, key, kind, ticker, quantity, origin=origin, at=now, price=price,
+                                  stop=stop, stop_price=stop_price, detail=detail, order_id=order_id)
 
     def set_status(self, key: str, status: str, order_id: int | None = None, note: str | None = None,
                    quantity: float | None = None, extra: dict[str, Any] | None = None) -> None:
-        rows = self.store.query("SELECT detail FROM sell_intents WHERE key = ?", (key,))
-        detail = json.loads(rows[0]["detail"] or "{}") if rows else {}
+        row = intents.by_key(self.store, key)
+        detail = json.loads(row["detail"] or "{}") if row else {}
         if note:
             detail["note"] = note
         detail.update(extra or {})
-        self.store.execute(
-            "UPDATE sell_intents SET status = ?, broker_order_id = coalesce(?, broker_order_id), "
-            "quantity = coalesce(?, quantity), updated_at = ?, detail = ? WHERE key = ?",
-            (status, order_id, quantity, self.clock(), json.dumps(detail), key))
+        intents.set_status(self.store, key, status, self.clock(), detail, order_id=order_id, quantity=quantity)
 
     def drop(self, key: str) -> None:
         """Forget an intent proven never sent (refused before sending, e.g. by the rate budget)."""
-        self.store.execute("DELETE FROM sell_intents WHERE key = ? AND status = 'intent'", (key,))
+        intents.drop_unsent(self.store, key)
 
     # -- requests ----------------------------------------------------------------------------------
     def sell_market(self, key: str, ticker: str, quantity: float) -> Outcome:
@@ -211,13 +197,11 @@ class OrderJournal:
 
 def managed_order_ids(store: Store) -> frozenset[int]:
     """Ids of the SELL STOP orders Papishares keeps at the broker (papishares.orders.stop_keeper): not the user's."""
-    return frozenset(int(r[0]) for r in store.execute("SELECT order_id FROM managed_stops"))
+    return managed_stops.order_ids(store)
 
 
 def papishares_order_ids(store: Store) -> frozenset[int]:
     """Ids of every order Papishares sent and may still see pending: its managed stops, and any order
     the journal recorded as placed (a market sell queued while its market is closed). The Orders page
     marks them; every other pending order is the user's own."""
-    placed = store.execute("SELECT broker_order_id FROM sell_intents WHERE status = 'placed' "
-                           "AND broker_order_id IS NOT NULL")
-    return managed_order_ids(store) | frozenset(int(r[0]) for r in placed)
+    return managed_order_ids(store) | intents.placed_order_ids(store)

@@ -21,6 +21,7 @@ from papishares.core import data_quality
 from papishares.core.models import PositionView, Snapshot
 from papishares.orders import stop_keeper as stopkeeper
 from papishares.orders import stop_plan as brokerstops
+from papishares.store import intents
 from papishares.store.db import Store
 
 EPS = 1e-9
@@ -47,8 +48,7 @@ def own_orders_text(p: PositionView) -> str:
 
 
 def release_intent(store: Store, key: str) -> dict[str, Any] | None:
-    rows = store.query("SELECT * FROM sell_intents WHERE key = ?", (release_key(key),))
-    return rows[0] if rows else None
+    return intents.by_key(store, release_key(key))
 
 
 def start(keeper: Any, p: PositionView, m: brokerstops.Managed, key: str) -> tuple[str, str] | None:

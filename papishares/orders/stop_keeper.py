@@ -35,15 +35,18 @@ from papishares.orders import journal as orderjournal
 from papishares.orders import stop_plan as brokerstops
 from papishares.orders import vanished as stopgone
 from papishares.orders.stop_plan import StopInputs, StopPlan, StopSettings
+from papishares.store import alerts as alert_store
+from papishares.store import intents, managed_stops, manual_sells
 from papishares.store import quantities as quantity_store
 from papishares.store.db import Store
+from papishares.store.keys import AlertFamily, Key
 
 log = logging.getLogger(__name__)
 
 JOURNAL_KIND = "brokerstop"  # the Activity journal's kind; history reads action 'filled' as exit 'broker stop'
 ORIGIN = "broker-stop"
-OVERRIDE_KEY = "override.broker_stops"  # 'on' / 'off' from the Settings page, over PAPISHARES_BROKER_STOPS
-REFUSED_KEY = "brokerstops.refused"  # {"account": {"at", "reason"} | null, "tickers": {t: {"at", "reason"}}}
+OVERRIDE_KEY = Key.BROKER_STOPS_OVERRIDE  # 'on' / 'off' from the Settings page, over PAPISHARES_BROKER_STOPS
+REFUSED_KEY = Key.BROKER_STOPS_REFUSED  # {"account": {"at", "reason"} | null, "tickers": {t: {"at", "reason"}}}
 REFUSAL_RETRY = 86400.0  # a refusal is tried again no more than daily
 STOP_POST_PERIOD = 2.0  # POST /equity/orders/stop: 1 / 2 s
 EPS = 1e-9
@@ -59,7 +62,7 @@ def enabled(store: Store, default: bool) -> bool:
 def set_enabled(store: Store, on: bool | None) -> None:
     """The dashboard's switch (None: back to the environment's PAPISHARES_BROKER_STOPS)."""
     if on is None:
-        store.execute("DELETE FROM kv WHERE key = ?", (OVERRIDE_KEY,))
+        store.delete(OVERRIDE_KEY)
         store.journal("settings", None, "reset", "PAPISHARES_BROKER_STOPS back to the environment's value")
         return
     store.set(OVERRIDE_KEY, "on" if on else "off")
@@ -67,23 +70,21 @@ def set_enabled(store: Store, on: bool | None) -> None:
 
 
 def managed_rows(store: Store) -> dict[str, dict[str, Any]]:
-    return {r["ticker"]: r for r in store.query("SELECT * FROM managed_stops")}
+    return managed_stops.rows(store)
 
 
 def exclusions(store: Store) -> dict[str, dict[str, Any]]:
-    return {r["ticker"]: r for r in store.query("SELECT * FROM broker_stop_exclusions ORDER BY since")}
+    return managed_stops.exclusions(store)
 
 
 def exclude(store: Store, ticker: str, reason: str) -> None:
-    store.execute("INSERT INTO broker_stop_exclusions (ticker, reason, since) VALUES (?, ?, ?) "
-                  "ON CONFLICT(ticker) DO UPDATE SET reason = excluded.reason, since = excluded.since",
-                  (ticker, reason, time.time()))
+    managed_stops.exclude(store, ticker, reason, time.time())
     store.journal(JOURNAL_KIND, ticker, "excluded", f"{ticker} left out of the stops kept at the broker: {reason}")
 
 
 def include(store: Store, ticker: str) -> bool:
     """Take a position back in. False when it was not left out."""
-    gone = store.execute("DELETE FROM broker_stop_exclusions WHERE ticker = ? RETURNING ticker", (ticker,))
+    gone = managed_stops.include(store, ticker)
     if gone:
         store.journal(JOURNAL_KIND, ticker, "included", f"{ticker} taken back into the stops kept at the broker")
     return bool(gone)
@@ -124,8 +125,7 @@ def status_lines(store: Store, default_on: bool, now: float | None = None) -> li
 def selling_tickers(store: Store) -> frozenset[str]:
     """Tickers with a confirmed Telegram /sell not finished yet (papishares.commands.handlers' `manual_sells`):
     the keeper neither places nor moves their stop meanwhile, or it would take back the shares to sell."""
-    return frozenset(r[0] for r in store.execute(
-        "SELECT ticker FROM manual_sells WHERE status IN ('requested', 'releasing')"))
+    return manual_sells.selling_tickers(store)
 
 
 def live_managed(rows: dict[str, dict[str, Any]], orders: tuple[Order, ...] | list[Order]
@@ -208,8 +208,7 @@ class StopKeeper:
                     if view is not None and data_quality.hold_reason(view) is not None:
                         continue  # filled or cancelled: in-doubt position data cannot tell, good data will
                     shrank = view is None or view.quantity < float(detail.get("position_quantity") or 0) - EPS
-                    self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?",
-                                       (ticker, order_id))
+                    managed_stops.forget(self.store, ticker, order_id)
                     status = "filled" if shrank else "cancelled"
                     journal.set_status(intent["key"], status, note="gone from the pending orders")
                     if shrank:
@@ -240,10 +239,7 @@ class StopKeeper:
                         position_quantity: float) -> None:
         """The one managed stop of `ticker` (one row per ticker: never two managed stops)."""
         now = self.clock()
-        self.store.execute(
-            "INSERT OR REPLACE INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, "
-            "placed_at, moved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (ticker, order_id, stop_price, quantity, position_quantity, now, now))
+        managed_stops.record(self.store, ticker, order_id, stop_price, quantity, position_quantity, now)
 
     # -- 2. disappeared orders -------------------------------------------------------------------
     def account(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> frozenset[str]:
@@ -266,7 +262,7 @@ class StopKeeper:
             if not shrank and found is None:
                 undecided.add(ticker)
                 continue  # the history could not be read now: asked again next cycle
-            self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?", (ticker, order_id))
+            managed_stops.forget(self.store, ticker, order_id)
             if shrank:
                 self._sold_at_broker(ticker, order_id, float(row["stop_price"]), float(row["quantity"]), snapshot)
                 continue
@@ -290,18 +286,16 @@ class StopKeeper:
                    f"(Trading 212 shows it {status or 'ended'}); it is placed again")
         self.note(ticker, "expired", message, {"order_id": order_id, "status": status, "reading": why})
         self.alert("broker_stop_expired", f"⚠️ <b>Stop at the broker expired: {escape(ticker)}</b>", ticker,
-                   message + ".", key=f"brokerstop:expired:{order_id}")
+                   message + ".", key=AlertFamily.BROKER_STOP.of("expired", order_id))
 
     def _sold_at_broker(self, ticker: str, order_id: int, stop_price: float, quantity: float,
                         snapshot: Snapshot) -> None:
         message = f"Sold at the broker: managed stop order {order_id} ({quantity:g} at {stop_price:g}) filled"
-        self.store.execute("UPDATE sell_intents SET status = 'filled', updated_at = ? WHERE kind = ? "
-                           "AND broker_order_id = ? AND status = 'placed'",
-                           (self.clock(), orderjournal.STOP_PLACE, order_id))
+        intents.mark_filled(self.store, orderjournal.STOP_PLACE, order_id, self.clock())
         self.note(ticker, "filled", message, {"order_id": order_id, "stop_price": stop_price, "quantity": quantity,
                                               "exit_reason": "broker stop"})
         self.alert("broker_stop_filled", f"✅ <b>Sold at the broker: {escape(ticker)}</b>", ticker, message + ".",
-                   key=f"brokerstop:filled:{order_id}")
+                   key=AlertFamily.BROKER_STOP.of("filled", order_id))
 
     # -- 3. plan and act ----------------------------------------------------------------------------
     def inputs(self, p: PositionView, live: dict[str, brokerstops.Managed], rows: dict[str, dict[str, Any]],
@@ -338,7 +332,7 @@ class StopKeeper:
         if not todo:
             return frozenset()
         if self.environment == "t212-live" and not self.allow_live:
-            self._once(f"brokerstop:live_forbidden:{int(now // 86400)}", None, "skipped",
+            self._once(AlertFamily.BROKER_STOP.of("live_forbidden", int(now // 86400)), None, "skipped",
                        "Stops not kept at the broker: live orders are not allowed (PAPISHARES_ALLOW_LIVE_ORDERS "
                        "is not true); the worker's auto-sell remains the protection")
             return frozenset()
@@ -350,7 +344,7 @@ class StopKeeper:
                 continue
             if self.dry_run:
                 what = "cancel" if plan.action in (brokerstops.CANCEL, brokerstops.EMERGENCY) else "place"
-                self._once(f"brokerstop:dry:{plan.ticker}:{plan.action}:{plan.stop_price:g}:{plan.quantity:g}",
+                self._once(AlertFamily.BROKER_STOP.of("dry", plan.ticker, plan.action, f"{plan.stop_price:g}", f"{plan.quantity:g}"),
                            plan.ticker, f"would_{what}",
                            f"Would {plan.action} the stop at the broker: {plan.quantity:g} at {plan.stop_price:g} "
                            f"({plan.reason}; dry run, nothing sent)")
@@ -394,8 +388,7 @@ class StopKeeper:
                 time.sleep(wait)
 
     def _once(self, mark: str, ticker: str | None, action: str, message: str) -> None:
-        if self.store.execute("INSERT OR IGNORE INTO alert_keys (key, created_at) VALUES (?, ?) RETURNING key",
-                              (mark, self.clock())):
+        if alert_store.claim(self.store, mark, self.clock()):
             self.note(ticker, action, message)
 
     def _cancel(self, p: PositionView, plan: StopPlan, why: str, key: str | None = None) -> bool:
@@ -404,8 +397,7 @@ class StopKeeper:
         key = key or f"stop:{p.ticker}:cancel:{order_id}:{self.clock():.6f}"
 
         def ours_still(conn: Any) -> bool:
-            return conn.execute("SELECT 1 FROM managed_stops WHERE ticker = ? AND order_id = ?",
-                                (p.ticker, order_id)).fetchone() is not None
+            return managed_stops.has(self.store, p.ticker, order_id)
 
         journal = self.journal
         if not journal.record(key, orderjournal.STOP_CANCEL, p.ticker, plan.quantity, origin=ORIGIN,
@@ -415,7 +407,7 @@ class StopKeeper:
             return False
         out = journal.cancel(key, order_id)
         if out.status == "cancelled":
-            self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?", (p.ticker, order_id))
+            managed_stops.forget(self.store, p.ticker, order_id)
             self.note(p.ticker, "cancelled", f"Stop order {order_id} at {plan.stop_price:g} cancelled ({why})",
                       {"order_id": order_id, "why": why})
             return True
@@ -427,7 +419,7 @@ class StopKeeper:
         key = f"stop:{p.ticker}:place:{self.clock():.6f}"
 
         def none_managed(conn: Any) -> bool:  # never two managed stops for one position
-            return conn.execute("SELECT 1 FROM managed_stops WHERE ticker = ?", (p.ticker,)).fetchone() is None
+            return not managed_stops.has(self.store, p.ticker)
 
         journal = self.journal
         if not journal.record(key, orderjournal.STOP_PLACE, p.ticker, plan.quantity, origin=ORIGIN,
@@ -470,4 +462,4 @@ class StopKeeper:
         self.alert("broker_stop_refused", f"⚠️ <b>Stops at the broker refused for {escape(scope)}</b>", ticker,
                    f"{reason}. Positions left to the worker's auto-sell: "
                    f"{', '.join(names) if account else ticker}. Tried again in a day.",
-                   key=f"brokerstop:refused:{scope}:{int(now // 86400)}")
+                   key=AlertFamily.BROKER_STOP.of("refused", scope, int(now // 86400)))

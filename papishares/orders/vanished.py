@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from papishares.store import history as history_store
 from papishares.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,9 @@ def evidence(store: Store, order_id: int, newest_history: Callable[[], list[dict
     """(status, every text) of what the broker says about `order_id`, from the history the worker
     synced, else the newest history page; (None, []) when it says nothing; None when the history
     could not be read now (ask again next cycle)."""
-    rows = store.query("SELECT status, body FROM hist_orders WHERE id = ?", (str(order_id),))
-    if rows:
-        return _from_item(json.loads(rows[0]["body"] or "{}")) if rows[0]["body"] else (rows[0]["status"], [])
+    row = history_store.order(store, str(order_id))
+    if row:
+        return _from_item(json.loads(row["body"] or "{}")) if row["body"] else (row["status"], [])
     items = newest_history()
     if items is None:
         return None

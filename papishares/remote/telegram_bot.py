@@ -24,10 +24,11 @@ from papishares.commands.handlers import Commands, PressResult, Reply, mark_repo
 from papishares.config import Secret, Settings
 from papishares.notify.telegram import MAX_TEXT
 from papishares.store.db import Store
+from papishares.store.keys import Key
 
 log = logging.getLogger(__name__)
 
-OFFSET_KEY = "telegram.offset"
+OFFSET_KEY = Key.TELEGRAM_OFFSET
 POLL_TIMEOUT = 2  # s of long polling per getUpdates: short, so a stop is honoured quickly
 MAX_BACKOFF = 30.0
 

@@ -41,7 +41,9 @@ from papishares.market import schedule as market_schedule
 from papishares.market.symbols import SymbolChoice, SymbolMapper
 from papishares.orders import stop_keeper as stopkeeper
 from papishares.orders import stop_plan as brokerstops
+from papishares.store import snapshots as snapshot_store
 from papishares.store.db import PriceRecord, Store
+from papishares.store.keys import Key
 from papishares.store.lease import read_lease
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ class MarketContext:
 
 
 RISK_OVERRIDES = {"risk_percentage": "RISK_PERCENTAGE", "total_risk_percentage": "TOTAL_RISK_PERCENTAGE"}
+OVERRIDE_KEYS = {"risk_percentage": Key.RISK_PERCENTAGE_OVERRIDE,
+                 "total_risk_percentage": Key.TOTAL_RISK_PERCENTAGE_OVERRIDE}
 
 
 def apply_overrides(settings: Settings, store: Store) -> Settings:
@@ -70,7 +74,7 @@ def apply_overrides(settings: Settings, store: Store) -> Settings:
     database) in place of the environment's; the environment's stand where nothing is saved."""
     changes = {}
     for name in RISK_OVERRIDES:
-        value = finite(store.get(f"override.{name}"))
+        value = finite(store.get(OVERRIDE_KEYS[name]))
         if value is not None and 0 < value <= 100:
             changes[name] = value
     return replace(settings, **changes) if changes else settings
@@ -81,12 +85,12 @@ def set_risk_override(store: Store, name: str, value: float | None) -> None:
     if name not in RISK_OVERRIDES:
         raise KeyError(name)
     if value is None:
-        store.execute("DELETE FROM kv WHERE key = ?", (f"override.{name}",))
+        store.delete(OVERRIDE_KEYS[name])
         store.journal("settings", None, "reset", f"{RISK_OVERRIDES[name]} back to the environment's value")
         return
     if not (finite(value) is not None and 0 < value <= 100):
         raise ConfigError(RISK_OVERRIDES[name], "a number above 0 and at most 100", str(value))
-    store.set(f"override.{name}", repr(float(value)))
+    store.set(OVERRIDE_KEYS[name], repr(float(value)))
     store.journal("settings", None, "changed", f"{RISK_OVERRIDES[name]} set to {value:g}% from the dashboard")
 
 
@@ -431,19 +435,15 @@ class Service:
 
     # -- last good snapshot -------------------------------------------------------------------------
     def _save(self, snapshot: Snapshot) -> None:
-        self.store.execute(
-            "INSERT INTO snapshots (key, generated_at, body) VALUES ('last', ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET generated_at = excluded.generated_at, body = excluded.body",
-            (snapshot.generated_at.timestamp(), json.dumps(snapshot.to_json())),
-        )
+        snapshot_store.save_last(self.store, snapshot.generated_at.timestamp(), json.dumps(snapshot.to_json()))
         record_snapshot(self.store, snapshot)  # history: the day's point, new positions' initial risk
 
     def last_snapshot(self) -> Snapshot | None:
-        rows = self.store.execute("SELECT body FROM snapshots WHERE key = 'last'")
-        if not rows:
+        body = snapshot_store.last(self.store)
+        if body is None:
             return None
         try:
-            return Snapshot.from_json(json.loads(rows[0][0]))
+            return Snapshot.from_json(json.loads(body))
         except (ValueError, KeyError, TypeError) as err:
             log.warning("stored snapshot unreadable: %s", err)
             return None
@@ -463,7 +463,7 @@ class Service:
 
 def build_service(settings: Settings | None = None, store: Store | None = None) -> Service:
     settings = settings or load_settings()
-    store = store or Store(settings.db_path)
+    store = store or Store(settings.db_path, settings.account_name)
     return Service(settings, store, make_broker(settings, store), make_market_data(settings, store))
 
 

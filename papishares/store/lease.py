@@ -48,6 +48,12 @@ def read_lease(store: Store, name: str = WORKER_LEASE) -> LeaseHolder | None:
     return LeaseHolder(row["owner"], row["acquired_at"], row["expires_at"], row["heartbeat_at"], info)
 
 
+def last_heartbeat(store: Store) -> float | None:
+    """The newest heartbeat of any lease (None before a worker ever ran)."""
+    rows = store.execute("SELECT max(heartbeat_at) FROM lease")
+    return None if not rows or rows[0][0] is None else float(rows[0][0])
+
+
 class Lease:
     def __init__(self, store: Store, ttl: float, owner: str | None = None, name: str = WORKER_LEASE,
                  clock: Callable[[], float] = time.time) -> None:

@@ -9,12 +9,12 @@ Kept in `kv` (small state, shared by every process through the database): no tab
 from __future__ import annotations
 
 import json
-import time
 
 from papishares.orders.quantity import MAX_ORDER_DECIMALS
 from papishares.store.db import Store
+from papishares.store.keys import Key
 
-KEY = "autosell.precision"  # {ticker: decimals}; the name predates this module, kept so nothing learned is lost
+KEY = Key.PRECISION  # {ticker: decimals}, shared: what an instrument accepts is the same in every account
 
 
 def learned_precisions(store: Store) -> dict[str, int]:
@@ -30,13 +30,10 @@ def learned_precision(store: Store, ticker: str) -> int | None:
 def learn_precision(store: Store, ticker: str, decimals: int) -> None:
     """Remember that `ticker` accepts `decimals` (clamped to 0..4) for its next sells."""
     decimals = max(0, min(int(decimals), MAX_ORDER_DECIMALS))
-    with store.transaction() as conn:  # read-modify-write under the write lock: two sellers may learn at once
-        row = conn.execute("SELECT value FROM kv WHERE key = ?", (KEY,)).fetchone()
-        known = _decode(row[0] if row else None)
+    with store.transaction():  # read-modify-write under the write lock: two sellers may learn at once
+        known = _decode(store.get(KEY))
         known[ticker] = decimals
-        conn.execute("INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                     (KEY, json.dumps(known, sort_keys=True), time.time()))
+        store.set(KEY, json.dumps(known, sort_keys=True))
 
 
 def _decode(text: str | None) -> dict[str, int]:

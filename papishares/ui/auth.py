@@ -18,9 +18,10 @@ from typing import Any
 import streamlit as st
 
 from papishares.config import Settings
+from papishares.store.keys import Key
 
 _OK = "papishares_auth_ok"
-FAILURES_KEY = "dashboard.password_failures"  # kv: {"count": n, "last": t}
+FAILURES_KEY = Key.PASSWORD_FAILURES  # kv: {"count": n, "last": t}
 FREE_TRIES = 3  # wrong passwords before attempts slow down
 MAX_WAIT = 300.0  # s
 

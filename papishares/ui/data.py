@@ -193,7 +193,7 @@ def journal(settings: Settings, limit: int = 200, kind: str | None = None) -> pd
 
 
 def journal_kinds(settings: Settings) -> list[str]:
-    return [r["kind"] for r in service(settings).store.query("SELECT DISTINCT kind FROM journal ORDER BY kind")]
+    return service(settings).store.journal_kinds()
 
 
 def held_positions(settings: Settings) -> list[dict[str, Any]]:

@@ -38,7 +38,10 @@ from papishares.notify import Notifier
 from papishares.notify import rules as alerts
 from papishares.orders import autosell
 from papishares.orders import stop_keeper as stopkeeper
+from papishares.store import alerts as alert_store
+from papishares.store import outbox as outbox_store
 from papishares.store.db import Store
+from papishares.store.keys import PRUNABLE_ALERTS
 from papishares.store.lease import Lease, LeaseHolder
 
 log = logging.getLogger(__name__)
@@ -174,9 +177,8 @@ class Worker:
             return
         self._pruned_at = now
         cutoff = now - KEEP_DAYS * 86400
-        self.store.execute("DELETE FROM alert_keys WHERE created_at < ? AND (key LIKE 'macd:%' OR "
-                           "key LIKE 'autosell:%' OR key LIKE 'brokerstop:%')", (cutoff,))
-        self.store.execute("DELETE FROM outbox WHERE status != 'pending' AND created_at < ?", (cutoff,))
+        alert_store.prune(self.store, cutoff, PRUNABLE_ALERTS)
+        outbox_store.prune_delivered(self.store, cutoff)
 
     def _info(self, report: CycleReport | None = None) -> dict[str, Any]:
         now = self.clock()
@@ -247,7 +249,7 @@ class Worker:
                 if self._waiting_for is not None:
                     log.warning("took over the worker lease from %s", self._waiting_for)
                     self._waiting_for = None
-                self.store.execute("DELETE FROM kv WHERE key = ?", (STANDBY_KEY,))
+                self.store.delete(STANDBY_KEY)
                 return True
             self._say_waiting(holder)
             if once:

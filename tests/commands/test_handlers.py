@@ -13,6 +13,7 @@ from papishares.config import Settings
 from papishares.core.models import Snapshot
 from papishares.notify import prefs
 from papishares.orders import autosell
+from papishares.store import intents
 from papishares.store.db import Store
 from tests.fakes.telegram_server import html_error
 from tests.notify.test_rules import position, snapshot
@@ -139,7 +140,7 @@ def test_bad_acting_commands_get_a_sentence(tmp_path: Path, clock: Clock) -> Non
 
 def test_rearm_through_a_button(tmp_path: Path, clock: Clock) -> None:
     cmds = make(tmp_path, clock, telegram_actions=True)
-    cmds.store.execute("INSERT INTO held_tickers (ticker, reason, since) VALUES ('TSLA_US_EQ', 'unknown', 1)")
+    intents.hold(cmds.store, "TSLA_US_EQ", "unknown", 1)
     reply = cmds.handle("/rearm tsla", "77", "9")
     assert reply is not None and reply.buttons
     assert cmds.press(reply.buttons[0].data, "77", "9").answer == "Re-armed."

@@ -123,8 +123,8 @@ def test_a_split_the_store_followed_joins_the_buy_and_the_sale(tmp_path: Path) -
 
     store = Store(tmp_path / "s.db")
     day = 86_400_000
-    with store.transaction() as conn:
-        store_items(conn, "orders", [order_item(1, "RRl_EQ", "BUY", 400, 420.0, 1_750_000_000_000, "GBX", 0.01),
+    with store.transaction():
+        store_items(store, "orders", [order_item(1, "RRl_EQ", "BUY", 400, 420.0, 1_750_000_000_000, "GBX", 0.01),
                                      order_item(2, "RRl_EQ", "SELL", 1600, 130.0, 1_750_000_000_000 + 30 * day,
                                                 "GBX", 0.01)])
     assert book.trades(store) == [] or book.trades(store)[0].quantity != 1600  # the history alone cannot join them

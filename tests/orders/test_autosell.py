@@ -20,6 +20,7 @@ from papishares.market.none import NoMarketData
 from papishares.orders import autosell
 from papishares.orders.autosell import SellContext, checked, decide
 from papishares.snapshot.service import Service
+from papishares.store import managed_stops
 from papishares.store.db import Store
 from papishares.store.quantities import learned_precisions
 from papishares.worker.loop import Worker
@@ -561,8 +562,7 @@ def test_a_bug_in_the_stop_keeper_costs_that_step_only(rig: Rig, monkeypatch: py
 
 def test_without_the_keepers_answer_a_recorded_managed_stop_keeps_auto_sell_off_its_ticker(
         rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    rig.store.execute("INSERT INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, "
-                      "placed_at, moved_at) VALUES (?, 1, 205.0, 3, 3, 0, 0)", (TSLA,))
+    managed_stops.record(rig.store, TSLA, 1, 205.0, 3, 3, 0)
 
     def broken(*_args: Any, **_kwargs: Any) -> frozenset[str]:
         raise RuntimeError("a bug")

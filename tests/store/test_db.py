@@ -6,7 +6,8 @@ import multiprocessing
 import sqlite3
 from pathlib import Path
 
-from papishares.store.db import MIGRATIONS, SCHEMA_VERSION, Store
+from papishares.store.db import Store
+from papishares.store.schema import SCHEMA_VERSION, STEPS
 
 
 def test_new_file_gets_current_schema_in_wal_mode(tmp_path: Path) -> None:
@@ -19,7 +20,7 @@ def test_new_file_gets_current_schema_in_wal_mode(tmp_path: Path) -> None:
 def test_older_schema_upgrades_in_place_and_keeps_data(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    conn.executescript(MIGRATIONS[0])  # a file written by schema version 1
+    conn.executescript(str(STEPS[1]))  # a file written by schema version 1
     conn.execute("PRAGMA user_version = 1")
     conn.execute("INSERT INTO position_state (ticker, quantity, max_price, stop_price, stop_quantity) "
                  "VALUES ('AAPL_US_EQ', 10, 200, 180, 10)")
@@ -28,7 +29,7 @@ def test_older_schema_upgrades_in_place_and_keeps_data(tmp_path: Path) -> None:
     conn.close()
 
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 7
+    assert store.schema_version() == SCHEMA_VERSION == 8  # 8: rows keyed by account
     row = store.position_states()["AAPL_US_EQ"]
     assert row["max_price"] == 200 and row["stop_price"] == 180
     assert row["breach_count"] == 0  # column added by migration 2

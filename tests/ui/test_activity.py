@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from papishares.store import intents
 from papishares.store.db import Store
 from tests.ui.conftest import open_page
 
@@ -13,8 +14,7 @@ def test_journal_and_rearm(ui_env: Path) -> None:
     store = Store(ui_env)
     store.journal("alert", "RRl_EQ", "stop_breached", "RR fell below its stop 590.00p")
     store.journal("autosell", "RRl_EQ", "unknown", "Sell of RR: outcome unknown")
-    store.execute("INSERT INTO held_tickers (ticker, reason, since) VALUES (?, ?, ?)",
-                  ("RRl_EQ", "sale outcome unknown after a timeout", time.time()))
+    intents.hold(store, "RRl_EQ", "sale outcome unknown after a timeout", time.time())
     at = open_page("pages/5_Activity.py")
     assert not at.exception
     assert "RRl_EQ" in at.warning[0].value and "timeout" in at.warning[0].value

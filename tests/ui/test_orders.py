@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from papishares.store import managed_stops
 from papishares.store.db import Store
 from tests.fakes.t212_server import FakeTrading212
 from tests.ui.conftest import messages, open_page
@@ -43,8 +44,7 @@ def test_orders_papishares_manages_are_marked(t212_env: FakeTrading212, ui_env: 
     ours = t212_env.add_order("TSLA_US_EQ", "STOP", -3, stop_price=205.0)  # as the stop keeper placed it
     store = Store(ui_env)
     try:  # the stop keeper's record of it (papishares.orders.stop_keeper)
-        store.execute("INSERT INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, "
-                      "placed_at, moved_at) VALUES ('TSLA_US_EQ', ?, 205.0, 3, 3, 0, 0)", (ours,))
+        managed_stops.record(store, "TSLA_US_EQ", ours, 205.0, 3, 3, 0)
     finally:
         store.close()
     at = open_page("pages/4_Orders.py")
