@@ -18,6 +18,7 @@ from papishares.commands.sell import HeldByOwnOrders, SellQuestion, SellRequeste
 from papishares.config import Settings
 from papishares.core.models import Order
 from papishares.orders import stop_keeper
+from papishares.store import intents, managed_stops
 from papishares.store.db import Store
 from tests.fakes.telegram_server import html_error
 from tests.notify.test_rules import position, snapshot
@@ -32,7 +33,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def hold(store: Store, ticker: str = TSLA, since: float = 1.0) -> None:
-    store.execute("INSERT INTO held_tickers (ticker, reason, since) VALUES (?, 'unknown', ?)", (ticker, since))
+    intents.hold(store, ticker, "unknown", since)
 
 
 def test_autosell_switch_is_journalled_and_read_back(store: Store) -> None:
@@ -79,8 +80,7 @@ def test_sell_question(store: Store) -> None:
 
 
 def test_sell_question_frees_the_managed_stop_first(store: Store) -> None:
-    store.execute("INSERT INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, placed_at) "
-                  "VALUES (?, 77, 190.0, 3.0, 3.0, 1)", (TSLA,))
+    managed_stops.record(store, TSLA, 77, 190.0, 3.0, 3.0, 1)
     stop = Order(id=77, ticker=TSLA, type="STOP", side="SELL", quantity=-3.0, stop_price=190.0, status="NEW")
     snap = replace(snapshot(position(quantity_available=0.0)), orders=(stop,))
     q = ask_sell(store, snap, TSLA)
@@ -105,8 +105,8 @@ def test_broker_stops_status_renders_as_the_stop_keeper_reports_it(store: Store,
         return lines
 
     assert same() == ["on" if environment_on else "off"]
-    store.execute("INSERT INTO managed_stops (ticker, order_id, stop_price, quantity, position_quantity, placed_at) "
-                  "VALUES ('TSLA_US_EQ', 77, 190.5, 3.0, 3.0, 1), ('AAPL_US_EQ', 78, 140.0, 1.5, 1.5, 1)")
+    managed_stops.record(store, "TSLA_US_EQ", 77, 190.5, 3.0, 3.0, 1)
+    managed_stops.record(store, "AAPL_US_EQ", 78, 140.0, 1.5, 1.5, 1)
     assert brokerstops.leave_out(store, "MSFT_US_EQ", "switched off by the user").changed
     store.set_json(stop_keeper.REFUSED_KEY, {"account": {"at": now - 10, "reason": "no stop orders"},
                                              "tickers": {"NVDA_US_EQ": {"at": now - 10, "reason": "not supported"},

@@ -9,6 +9,7 @@ import pytest
 
 from papishares.commands.health import STANDBY_KEY, heartbeat_age, is_fresh, worker_health
 from papishares.config import Settings
+from papishares.store import intents
 from papishares.store.db import Store
 from papishares.store.lease import Lease, LeaseHolder
 
@@ -55,7 +56,7 @@ def test_running_then_stale_then_stopped(store: Store, tmp_path: Path) -> None:
     assert lease.try_acquire({"environment": "t212-demo", "last_cycle": "2026-11-24T14:03:00Z", "dry_run": True,
                               "note": "ok", "positions": 4})[0]
     store.set_autosell(True)
-    store.execute("INSERT INTO held_tickers (ticker, reason, since) VALUES ('TSLA_US_EQ', 'unknown', 1)")
+    intents.hold(store, "TSLA_US_EQ", "unknown", 1)
     health = worker_health(store, settings(tmp_path), NOW + 12.34)
     assert health.healthy and health.state == "running" and health.heartbeat_age == pytest.approx(12.34)
     assert health.autosell and health.held == ("TSLA_US_EQ",) and health.dry_run and health.positions == 4
