@@ -31,7 +31,7 @@ POLL = 0.2
 
 def _home_py() -> Path:
     """Home.py of this checkout (the package sits next to it), else the working directory's."""
-    beside = Path(__file__).resolve().parent.parent / "Home.py"
+    beside = Path(__file__).resolve().parents[2] / "Home.py"
     return beside if beside.is_file() else Path("Home.py").resolve()
 
 

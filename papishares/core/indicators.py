@@ -252,6 +252,20 @@ def crossover(a: Frame, b: Frame) -> pd.Series:
     return pd.Series(_cross(aa[-2], bb[-2], aa[-1], bb[-1]), index=names, dtype=object)
 
 
+def crossings(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Per bar: BULLISH/BEARISH where line a crossed line b on that bar (the rule of `crossover`,
+    applied to every bar against the one before), else None. For drawing the crosses on a chart.
+
+    >>> crossings(pd.Series([1.0, 3.0, 2.0, 1.0]), pd.Series([2.0, 2.0, 2.0, 2.0])).tolist()
+    [None, 'BULLISH', None, 'BEARISH']
+    """
+    av, bv = a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
+    marks = np.full(len(av), None, dtype=object)
+    if len(av) >= 2:
+        marks[1:] = _cross(av[:-1], bv[:-1], av[1:], bv[1:])
+    return pd.Series(marks, index=a.index, dtype=object)
+
+
 def cross_state(a: Frame, b: Frame) -> pd.Series:
     """Per column on its last bar: BULLISH when a > b, BEARISH when a < b, NEUTRAL when equal."""
     av, bv = _values(a), _values(b)
