@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from papishares.core.models import Bars, SymbolRequest
 from papishares.core.money import fixed_rate
@@ -91,8 +92,9 @@ def resolve(currencies: Iterable[str], account: str, *, bars: Bars | None = None
                 store.set_json(KV_PREFIX + pair, {"rate": fresh, "at": now})
             rates[currency] = fresh * scale
             continue
-        cached = store.get_json(KV_PREFIX + pair) if store is not None else None
-        rate = _positive(cached.get("rate")) if isinstance(cached, dict) else None
+        stored = store.get_json(KV_PREFIX + pair) if store is not None else None
+        cached: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        rate = _positive(cached.get("rate"))
         if rate is not None:
             rates[currency] = rate * scale
             age = now - float(cached.get("at") or 0)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -67,7 +68,7 @@ RISK_OVERRIDES = {"risk_percentage": "RISK_PERCENTAGE", "total_risk_percentage":
 def apply_overrides(settings: Settings, store: Store) -> Settings:
     """The settings with the risk limits saved from the dashboard (shared by every process on the
     database) in place of the environment's; the environment's stand where nothing is saved."""
-    changes = {}
+    changes: dict[str, Any] = {}
     for name in RISK_OVERRIDES:
         value = finite(store.get(f"override.{name}"))
         if value is not None and 0 < value <= 100:

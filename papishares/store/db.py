@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -373,7 +374,7 @@ class Store:
     def position_states(self) -> dict[str, dict[str, Any]]:
         return {r["ticker"]: r for r in self.query("SELECT * FROM position_state")}
 
-    def forget_closed_positions(self, open_tickers: set[str], now: float | None = None,
+    def forget_closed_positions(self, open_tickers: AbstractSet[str], now: float | None = None,
                                 grace: float = CLOSED_GRACE_S) -> list[str]:
         """Drop the state of positions missing from the broker's answers for longer than `grace`.
 

@@ -354,7 +354,7 @@ def run_worker(settings: Settings, once: bool = False, dry_run: bool = False,
 def _install_signals(stop: threading.Event) -> dict[int, Any]:
     if threading.current_thread() is not threading.main_thread():
         return {}
-    previous = {}
+    previous: dict[int, Any] = {}
 
     def handler(signum: int, _frame: Any) -> None:
         log.info("signal %s: stopping", signal.Signals(signum).name)
