@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test worker snapshot lint bench browser cgt clean
+.PHONY: run test typecheck worker snapshot lint bench browser cgt clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,17 @@ cgt:
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# mypy over papishares/ (config in pyproject.toml: the pure rooms strictly, the rest checked)
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
 test: $(STAMP) browser cgt
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q -n 4
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .venv-cgt .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-cgt .pytest_cache .ruff_cache .mypy_cache

@@ -20,12 +20,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from papishares.app.build import build  # noqa: E402
 from papishares.config import load_settings  # noqa: E402
 from papishares.core.models import Bars  # noqa: E402
 from papishares.entries import scan_entries  # noqa: E402
 from papishares.entries.scanner import scan  # noqa: E402
 from papishares.entries.sizing import size_frame  # noqa: E402
-from papishares.snapshot.service import build_service  # noqa: E402
 
 SYMBOLS, BARS, REPEAT = 500, 300, 5
 
@@ -70,7 +70,7 @@ def pipeline() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"DB_PATH": f"{tmp}/bench.db", "PAPISHARES_ENTRIES_INDICES": "S&P 500"},
                                  dotenv_path=None)
-        service = build_service(settings)
+        service = build(settings).service
         snapshot = service.snapshot()
         calls: list[int] = []
         real = service.market.daily_bars

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from papishares.broker import make_broker  # noqa: E402
+from papishares.app.build import make_broker  # noqa: E402
 from papishares.config import load_settings  # noqa: E402
 from papishares.history import tax_run  # noqa: E402
 from papishares.history.t212_csv import report_csv  # noqa: E402

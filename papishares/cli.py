@@ -73,9 +73,9 @@ def _print_json(data: object) -> None:
 
 
 def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.snapshot.service import build_service
+    from papishares.app.build import build
 
-    service = build_service(settings)
+    service = build(settings).service
     try:
         snapshot = service.snapshot()
     except AuthError as err:
@@ -137,17 +137,17 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.app.build import build
     from papishares.entries import entries_json
 
-    _print_json(entries_json(settings, fractional=args.fractional))
+    _print_json(entries_json(settings, build(settings).service, fractional=args.fractional))
     return EXIT_OK
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.demo.broker import DemoBroker
+    from papishares.app.build import demo_broker
 
-    store = Store(settings.db_path, settings.account_name)
-    DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open).reset()
+    demo_broker(settings, Store(settings.db_path, settings.account_name)).reset()
     print("demo account reset")
     return EXIT_OK
 

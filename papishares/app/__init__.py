@@ -1,1 +1,1 @@
-"""The process around the product: the composition root, logging, and `papishares run`'s supervisor."""
+"""The process around the product: the composition root (`build.py`), logging, and `papishares run`'s supervisor."""

@@ -1,12 +1,10 @@
-"""Brokers: the `Broker` protocol, Trading 212 over HTTP, and the built-in demo broker."""
+"""Brokers: the `Broker` protocol and Trading 212 over HTTP (the built-in demo broker is in papishares.demo)."""
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from papishares.config import Settings
 from papishares.core.models import Account, BrokerPosition, Exchange, Instrument, Order
-from papishares.store.db import Store
 
 
 @runtime_checkable
@@ -41,14 +39,3 @@ class Broker(Protocol):
     def exchanges(self, refresh: bool = False) -> list[Exchange]: ...
 
     def data_time(self, kind: str) -> float | None: ...
-
-
-def make_broker(settings: Settings, store: Store) -> Broker:
-    """The broker the settings ask for: the demo broker without keys, Trading 212 with them."""
-    if settings.broker == "demo":
-        from papishares.demo.broker import DemoBroker
-
-        return DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open)
-    from papishares.broker.trading212 import Trading212Client
-
-    return Trading212Client(settings, store)

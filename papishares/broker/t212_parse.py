@@ -228,7 +228,8 @@ def _position(d: Any) -> BrokerPosition:
     for label, number in (("quantity", quantity), ("currentPrice", current)):
         if number is not None and number <= 0:
             bad.append(f"{label} is {number:g}")
-    name = inst.get("name") if isinstance(inst.get("name"), str) and inst.get("name") else ticker
+    raw_name, raw_wallet_currency = inst.get("name"), wallet.get("currency")
+    name = raw_name if isinstance(raw_name, str) and raw_name else ticker
     return BrokerPosition(
         ticker=ticker,
         name=name,
@@ -239,7 +240,7 @@ def _position(d: Any) -> BrokerPosition:
         quantity_available=available if available is not None and available > 0 else 0.0,
         current_price=current,  # type: ignore[arg-type]
         average_price=average,  # type: ignore[arg-type]
-        wallet_currency=wallet.get("currency") if isinstance(wallet.get("currency"), str) else "",
+        wallet_currency=raw_wallet_currency if isinstance(raw_wallet_currency, str) else "",
         wallet_current_value=value,  # type: ignore[arg-type]
         wallet_total_cost=_soft_num(wallet, "totalCost", "walletImpact.totalCost", [], needed=False),
         unrealised_pnl=_soft_num(wallet, "unrealizedProfitLoss", "", [], needed=False),

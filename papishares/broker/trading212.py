@@ -15,7 +15,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import asdict
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -76,7 +76,7 @@ class _T212Auth(httpx.Auth):
         self._key = key
         self._secret = secret
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self._secret:
             raw = f"{self._key.reveal()}:{self._secret.reveal()}".encode()
             request.headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
@@ -195,7 +195,7 @@ class Trading212Client:
         return self._metadata("exchanges", "/equity/metadata/exchanges", parse.parse_exchanges,
                               self._stored_exchanges, self._save_exchanges, self.EXCHANGES_TTL, refresh)
 
-    def _metadata(self, kind: str, path: str, parser: Callable[[Any], T], load: Callable[[], T],
+    def _metadata(self, kind: str, path: str, parser: Callable[[Any, str], T], load: Callable[[], T],
                   save: Callable[[T], None], ttl: float, refresh: bool) -> T:
         """Reference data kept in SQLite for `ttl`; refetched when older, or on `refresh` when the
         rate budget allows (an unknown ticker appeared). Serves what is stored when it cannot fetch."""

@@ -3,14 +3,12 @@ the indicator lines over the chart's history (papishares.core.indicators), never
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from papishares.core import indicators
+from papishares.core import indicators, money
 from papishares.core.models import PositionView
-from papishares.ui.tables import SIGNS
 
 RED, GREEN, AMBER, GREY, BLUE = "#d62728", "#2ca02c", "#ff7f0e", "#7f7f7f", "#1f77b4"
 
@@ -47,7 +45,7 @@ def risk_bars(frame: pd.DataFrame, currency: str) -> go.Figure:
         hovertemplate="%{x}: %{y:,.2f} " + currency + "<br>%{customdata}<extra></extra>",
     ))
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      yaxis_title=f"Risk ({SIGNS.get(currency, currency)})",
+                      yaxis_title=f"Risk ({money.sign(currency) or currency})",
                       title="Risk per position (red: no stop at all)")
     return fig
 
@@ -66,13 +64,8 @@ def share_bars(frame: pd.DataFrame, label: str, currency: str) -> go.Figure:
 
 def _crossings(line: pd.Series, signal: pd.Series) -> tuple[pd.Index, pd.Index]:
     """Dates where the MACD line crossed its signal line upwards and downwards."""
-    gap = np.sign((line - signal).to_numpy())
-    prev = np.roll(gap, 1)
-    valid = ~np.isnan(gap) & ~np.isnan(prev)
-    valid[0] = False
-    up = valid & (prev <= 0) & (gap > 0)
-    down = valid & (prev >= 0) & (gap < 0)
-    return line.index[up], line.index[down]
+    marks = indicators.crossings(line, signal)
+    return line.index[(marks == indicators.BULLISH).to_numpy()], line.index[(marks == indicators.BEARISH).to_numpy()]
 
 
 def _hline(fig: go.Figure, y: float | None, text: str, colour: str, dash: str, where: str) -> None:

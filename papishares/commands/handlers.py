@@ -97,11 +97,13 @@ class Commands:
             return None
         if name in ACTIONS and not self.settings.telegram_actions:
             return Reply(ACTIONS_OFF)
-        handler = {"status": self.status, "positions": self.positions, "risk": self.risk, "help": self.help,
+        handler: Callable[[list[str]], Reply | None] | None = {"status": self.status, "positions": self.positions, "risk": self.risk, "help": self.help,
                    "start": self.help, "chart": self.chart, "mute": self.mute, "notify": self.notify}.get(name)
         if name in ACTIONS:
-            def handler(words: list[str]) -> Reply:
+            def ask(words: list[str]) -> Reply:
                 return self.ask(name, words, chat_id, user_id)
+
+            handler = ask
         if handler is None:
             return Reply(f"Unknown command /{escape(name)}. " + "Send /help for the list.")
         try:

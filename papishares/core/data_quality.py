@@ -21,9 +21,16 @@ from papishares.core import units
 
 
 class Marked(Protocol):
-    ticker: str
-    data_note: str | None
-    units_note: str | None
+    """Anything carrying the two doubt notes (a PositionView); read-only, so frozen dataclasses fit."""
+
+    @property
+    def ticker(self) -> str: ...
+
+    @property
+    def data_note(self) -> str | None: ...
+
+    @property
+    def units_note(self) -> str | None: ...
 
 
 def units_problem(price: float | None, average: float | None, last: float | None, currency: str,

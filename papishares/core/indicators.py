@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,8 @@ BULLISH = "BULLISH"
 BEARISH = "BEARISH"
 NEUTRAL = "NEUTRAL"
 
-Frame = pd.DataFrame | pd.Series
+Frame: TypeAlias = pd.DataFrame | pd.Series
+_NONE = np.array(None, dtype=object)  # None as an array element, for np.where
 
 SUMMARY_COLUMNS = [
     "last_date", "close", "sma_17", "macd", "macd_signal_line", "macd_hist", "macd_state",
@@ -82,7 +84,8 @@ def _like(x: Frame, values: np.ndarray) -> Frame:
 
 
 def _values(x: Frame) -> np.ndarray:
-    return _as_frame(x).to_numpy(dtype=float, na_value=np.nan)
+    values: np.ndarray = _as_frame(x).to_numpy(dtype=float, na_value=np.nan)
+    return values
 
 
 def _apply(x: Frame, kernel, *args) -> Frame:  # type: ignore[no-untyped-def]
@@ -145,7 +148,8 @@ def _donchian(a: np.ndarray, n: int, highest: bool) -> np.ndarray:
 def _true_range(h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> np.ndarray:
     pc = _shift(c, 1)
     # np.maximum propagates NaN: the first bar of each symbol has no previous close, so no TR
-    return np.maximum(h - lo, np.maximum(np.abs(h - pc), np.abs(lo - pc)))
+    tr: np.ndarray = np.maximum(h - lo, np.maximum(np.abs(h - pc), np.abs(lo - pc)))
+    return tr
 
 
 def _wilder(tr: np.ndarray, n: int) -> np.ndarray:
@@ -167,7 +171,7 @@ def _macd(c: np.ndarray, fast: int, slow: int, signal: int) -> tuple[np.ndarray,
 
 def _state(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     diff = a - b
-    return np.where(np.isnan(diff), None, np.where(diff > 0, BULLISH, np.where(diff < 0, BEARISH, NEUTRAL)))
+    return np.where(np.isnan(diff), _NONE, np.where(diff > 0, BULLISH, np.where(diff < 0, BEARISH, NEUTRAL)))
 
 
 def _cross(prev_a: np.ndarray, prev_b: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -176,7 +180,7 @@ def _cross(prev_a: np.ndarray, prev_b: np.ndarray, a: np.ndarray, b: np.ndarray)
     with np.errstate(invalid="ignore"):
         up = (before <= 0) & (now > 0)
         down = (before >= 0) & (now < 0)
-    return np.where(up, BULLISH, np.where(down, BEARISH, None))
+    return np.where(up, BULLISH, np.where(down, BEARISH, _NONE))
 
 
 # -- public: series / wide-frame indicators -----------------------------------------------------
@@ -202,8 +206,8 @@ def macd(close: Frame, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple
     """(macd_line, signal_line, histogram): ema(fast) - ema(slow), its ema(signal), and the gap."""
     values = _values(close)
     al = _Alignment.of(~np.isnan(values))
-    parts = _macd(al.align(values), fast, slow, signal)
-    return tuple(_like(close, al.restore(p)) for p in parts)  # type: ignore[return-value]
+    line, sig, hist = _macd(al.align(values), fast, slow, signal)
+    return _like(close, al.restore(line)), _like(close, al.restore(sig)), _like(close, al.restore(hist))
 
 
 def _hlc(high: Frame, low: Frame, close: Frame) -> tuple[_Alignment, np.ndarray, np.ndarray, np.ndarray]:
@@ -250,6 +254,20 @@ def crossover(a: Frame, b: Frame) -> pd.Series:
     if al.length < 2:
         return pd.Series([None] * len(names), index=names, dtype=object)
     return pd.Series(_cross(aa[-2], bb[-2], aa[-1], bb[-1]), index=names, dtype=object)
+
+
+def crossings(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Per bar: BULLISH/BEARISH where line a crossed line b on that bar (the rule of `crossover`,
+    applied to every bar against the one before), else None. For drawing the crosses on a chart.
+
+    >>> crossings(pd.Series([1.0, 3.0, 2.0, 1.0]), pd.Series([2.0, 2.0, 2.0, 2.0])).tolist()
+    [None, 'BULLISH', None, 'BEARISH']
+    """
+    av, bv = a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
+    marks = np.full(len(av), None, dtype=object)
+    if len(av) >= 2:
+        marks[1:] = _cross(av[:-1], bv[:-1], av[1:], bv[1:])
+    return pd.Series(marks, index=a.index, dtype=object)
 
 
 def cross_state(a: Frame, b: Frame) -> pd.Series:
@@ -303,9 +321,10 @@ def summarise(bars: Bars, drop_last: Mapping[str, bool] | None = None) -> pd.Dat
     def on_close_grid(frame: pd.DataFrame) -> np.ndarray:
         if frame.empty:
             return np.full_like(c_full, np.nan)
-        return frame.reindex(index=close_frame.index, columns=close_frame.columns).to_numpy(
+        grid: np.ndarray = frame.reindex(index=close_frame.index, columns=close_frame.columns).to_numpy(
             dtype=float, na_value=np.nan
         )
+        return grid
 
     h_full = on_close_grid(bars.high)
     l_full = on_close_grid(bars.low)
@@ -328,7 +347,7 @@ def summarise(bars: Bars, drop_last: Mapping[str, bool] | None = None) -> pd.Dat
 
     last_pos = np.where(n > 0, mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0), 0)
     dates = pd.DatetimeIndex(close_frame.index)
-    last_date = np.where(n > 0, np.asarray(dates[last_pos].strftime("%Y-%m-%d"), dtype=object), None)
+    last_date = np.where(n > 0, np.asarray(dates[last_pos].strftime("%Y-%m-%d"), dtype=object), _NONE)
     prev = (lambda a: a[-2]) if al.length >= 2 else (lambda a: np.full(a.shape[1], np.nan))
 
     columns = {

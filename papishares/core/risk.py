@@ -16,10 +16,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from papishares.core import money
 from papishares.core.models import Order
 
 STOP_ORDER_TYPES = frozenset({"STOP", "STOP_LIMIT"})
-CURRENCY_SIGNS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
 
 def _num(x: float | None) -> float | None:
@@ -82,15 +82,6 @@ def stop_percentage(basis: float | None, stop: float | None) -> float | None:
     return (b - s) / b * 100
 
 
-def money(amount: float, currency: str | None = None) -> str:
-    """£1,050 / $85.20 / 1,050 CHF / 1,050 (currency unknown): whole units from 100 up, pennies below."""
-    text = f"{amount:,.0f}" if abs(amount) >= 100 else f"{amount:,.2f}"
-    if not currency:
-        return text
-    sign = CURRENCY_SIGNS.get(currency.upper())
-    return f"{sign}{text}" if sign else f"{text} {currency}"
-
-
 def stop_note(
     position_value: float | None, budget: float | None, risk_pct: float, currency: str | None = None,
 ) -> str:
@@ -99,8 +90,8 @@ def stop_note(
     if value is None or value <= 0 or bud is None:
         return "No stop: the position's value in account currency is unknown (no price or quantity)."
     return (
-        f"The position ({money(value, currency)}) is smaller than the risk budget "
-        f"({money(bud, currency)}): no stop is needed to stay within {risk_pct:g}% of the account."
+        f"The position ({money.rounded(value, currency)}) is smaller than the risk budget "
+        f"({money.rounded(bud, currency)}): no stop is needed to stay within {risk_pct:g}% of the account."
     )
 
 

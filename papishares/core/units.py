@@ -26,11 +26,12 @@ def moved_too_far(previous: float | None, price: float | None, limit: float = SU
     Nothing to compare with (no previous price) is not a move. A price that is not a positive
     number is always suspect.
     """
-    if not _positive(price):
+    if price is None or not _positive(price):
         return True
-    if not _positive(previous):
+    if previous is None or not _positive(previous):
         return False
-    return abs(price / previous - 1) > limit  # type: ignore[operator]
+    moved: bool = abs(price / previous - 1) > limit
+    return moved
 
 
 def ratio(a: float | None, b: float | None) -> float | None:

@@ -10,6 +10,7 @@ past trade's initial risk, the journal of the auto-sells among them, and a daily
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from papishares.broker.t212_history import PAGE_LIMIT, HistoryPage, split_request
@@ -133,7 +134,7 @@ def items(store: Store, seed: int) -> dict[str, list[dict[str, Any]]]:
     transactions = [{"reference": f"DEMO-TX-{n}", "type": kind, "amount": amount, "currency": sim.ACCOUNT_CURRENCY,
                      "dateTime": _iso(anchor - ago * DAY)} for n, (ago, kind, amount) in enumerate(flows(seed, anchor))]
     out = {"orders": orders, "dividends": dividends, "transactions": transactions}
-    return {k: sorted(v, key=lambda i, k=k: _when(k, i), reverse=True) for k, v in out.items()}
+    return {k: sorted(v, key=partial(_when, k), reverse=True) for k, v in out.items()}
 
 
 def _when(kind: str, item: dict[str, Any]) -> str:

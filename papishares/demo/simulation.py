@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from papishares.core.models import Exchange, Instrument, TimeEvent
+from papishares.core.money import FIXED_TO_GBP
 
 ACCOUNT_CURRENCY = "GBP"
 START_VALUE = 15_000.0  # account value (GBP) the demo starts from
-FX_TO_GBP = {"USD": 0.79, "EUR": 0.85, "GBX": 0.01, "GBP": 1.0}
+FX_TO_GBP = FIXED_TO_GBP  # the demo account trades at the fixed rates
 NOISE_BUCKET_S = 5.0
 YEAR_S = 365.25 * 86400
 DRIFT_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00Z: where the slow drift is 1.0

@@ -506,9 +506,9 @@ def run_checks(settings: Settings, service: Any = None, *, send_test: bool = Fal
     if checks[0].fatal and not checks[0].ok:
         return Report(tuple(checks))
     if service is None:
-        from papishares.snapshot.service import build_service
+        from papishares.app.build import build
 
-        service = build_service(settings)
+        service = build(settings).service
     store: Store = service.store
     probe = take_snapshot(service)
     add(check_authentication(settings, probe), *check_scopes(service, probe))

@@ -1,8 +1,8 @@
 """Entries: a Turtle breakout scanner with risk-based position sizing.
 
-    result = scan_entries(settings)          # universe -> ONE batched bars call -> signals -> sizing
-    result.table                             # one row per symbol scanned, sized
-    entries_json(settings)                   # INTERFACE.md's entries JSON (the CLI's `entries --json`)
+    result = scan_entries(settings, service=service)  # universe -> ONE batched bars call -> signals -> sizing
+    result.table                                      # one row per symbol scanned, sized
+    entries_json(settings, service)                   # INTERFACE.md's entries JSON (`entries --json`)
 
 The pieces: `universe` (who is scanned), `scanner` (pure signals), `fx` (rates into the account
 currency), `sizing` (pure share counts), `feed` (the external feed in the seed's JSON shape).
@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -22,11 +22,13 @@ import pandas as pd
 
 from papishares.config import Settings
 from papishares.core.errors import AuthError, BrokerError, MarketDataError, PapisharesError
-from papishares.core.models import Account, Bars, Instrument, Snapshot, SymbolRequest
+from papishares.core.models import Account, Bars, Exchange, Instrument, Snapshot, SymbolRequest
 from papishares.entries import fx as fx_rates
 from papishares.entries import scanner, sizing
 from papishares.entries.feed import Feed, load_feed
 from papishares.entries.universe import Member, build_universe, read_watchlist_file, stored_watchlist
+from papishares.market import schedule
+from papishares.snapshot.service import Service, apply_overrides
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def _account_from(snapshot: Snapshot | None) -> tuple[Account | None, float | No
     return snapshot.account, snapshot.total_risk_pct
 
 
-def _snapshot(service: Any, notes: list[str]) -> Snapshot | None:
+def _snapshot(service: Service, notes: list[str]) -> Snapshot | None:
     try:
         snap = service.snapshot()
         if snap.stale and snap.broker_note:
@@ -83,46 +85,22 @@ def _snapshot(service: Any, notes: list[str]) -> Snapshot | None:
         return None
 
 
-def _drop_last(bars: Bars, members: dict[str, Member], instruments: dict[str, Instrument], exchanges: list,
-               now: datetime) -> dict[str, bool]:
-    """Symbols whose last bar is dated today (UTC) and whose exchange has not closed yet.
+def _drop_last(bars: Bars, members: dict[str, Member], instruments: dict[str, Instrument],
+               exchanges: list[Exchange], now: datetime) -> dict[str, bool]:
+    """Symbols whose last bar is not complete yet; without T212 metadata for a symbol its exchange
+    hours are unknown, so today's bar is left out until the UTC day ends (completed bars only)."""
+    def instrument(symbol: str) -> Instrument | None:
+        member = members.get(symbol)
+        return instruments.get(member.t212_ticker) if member and member.t212_ticker else None
 
-    Only bars dated today need a look; without T212 metadata for a symbol its exchange hours are
-    unknown, so today's bar is left out until the UTC day ends (completed bars only).
-    """
-    from papishares.market import schedule
-
-    close = bars.close
-    if close.empty:
-        return {}
-    valid = close.notna().to_numpy()
-    has = valid.any(axis=0)
-    last_pos = valid.shape[0] - 1 - np.argmax(valid[::-1], axis=0)
-    dates = pd.DatetimeIndex(close.index)
-    today = now.astimezone(UTC).date()
-    drop: dict[str, bool] = {}
-    for col, ok, pos in zip(close.columns, has, last_pos, strict=True):
-        if not ok:
-            continue
-        day: date = dates[pos].date()
-        if day < today:
-            continue
-        member = members.get(str(col))
-        inst = instruments.get(member.t212_ticker) if member and member.t212_ticker else None
-        drop[str(col)] = True if inst is None else not schedule.last_bar_completed(day, inst, exchanges, now)
-    return drop
+    return schedule.incomplete_last_bars(bars.close, {str(c): instrument(str(c)) for c in bars.close.columns},
+                                         exchanges, now)
 
 
-def scan_entries(settings: Settings, *, service: Any = None, snapshot: Snapshot | None = None,
+def scan_entries(settings: Settings, *, service: Service, snapshot: Snapshot | None = None,
                  fractional: bool = False, indices: tuple[str, ...] | None = None,
                  now: float | None = None) -> EntriesResult:
     """Scan the universe and size every candidate. Never raises for data problems: `notes` says."""
-    if service is None:
-        from papishares.snapshot.service import build_service
-
-        service = build_service(settings)
-    from papishares.snapshot.service import apply_overrides
-
     settings = apply_overrides(settings, service.store)  # risk limits saved from the dashboard
     now = time.time() if now is None else now
     moment = datetime.fromtimestamp(now, UTC)
@@ -246,6 +224,7 @@ def result_json(result: EntriesResult, feed: Feed | None = None,
     return data
 
 
-def entries_json(settings: Settings, fractional: bool = False) -> dict[str, Any]:
+def entries_json(settings: Settings, service: Service, fractional: bool = False) -> dict[str, Any]:
     """INTERFACE.md's entries JSON for `python -m papishares entries --json [--fractional]`."""
-    return result_json(scan_entries(settings, fractional=fractional), load_feed(settings), settings.risk_percentage)
+    return result_json(scan_entries(settings, service=service, fractional=fractional), load_feed(settings),
+                       settings.risk_percentage)

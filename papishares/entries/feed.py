@@ -111,7 +111,7 @@ def parse_feed(text: str, source: str = "feed") -> Feed:
                 if not isinstance(ticker, str) or not ticker.strip():
                     skipped += 1
                     continue
-                row = {
+                row: dict[str, Any] = {
                     "index": str(key), "index_name": str(index.get("name") or key), "section": str(skey),
                     "section_title": str(section.get("title") or skey), "ticker": ticker.strip(),
                 }

@@ -4,7 +4,8 @@ A rate is "account currency per quoted unit", like the snapshot's `fx`: GBX (pen
 is 0.01. Real rates come from Yahoo currency pairs ("USDGBP=X") requested in the SAME batched
 market-data call as the universe's bars, and are kept in the SQLite kv table so a later scan without
 them (Yahoo down, a CSV directory without pair files) still sizes. The demo market data uses the
-demo's fixed rates (`papishares.demo.simulation.FX_TO_GBP`), the one table of them in the project.
+fixed rates (`papishares.core.money.FIXED_TO_GBP`, the one table of them, which the demo account
+trades at); a real account falls back on them only when no quote was ever seen.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from papishares.core.models import Bars, SymbolRequest
-from papishares.demo.simulation import ACCOUNT_CURRENCY as DEMO_ACCOUNT_CURRENCY
-from papishares.demo.simulation import FX_TO_GBP
+from papishares.core.money import fixed_rate
 from papishares.store.db import Store
 from papishares.store.keys import KeyFamily
 
@@ -50,14 +51,6 @@ def pair_requests(currencies: Iterable[str], account: str) -> list[SymbolRequest
     return [SymbolRequest(pair_symbol(b, account), pair_symbol(b, account), account.upper()) for b in bases]
 
 
-def demo_rate(currency: str, account: str = DEMO_ACCOUNT_CURRENCY) -> float | None:
-    """The demo's fixed rate, crossed through GBP when the account is not in GBP."""
-    c, acct = currency.upper(), account.upper()
-    if c not in FX_TO_GBP or acct not in FX_TO_GBP:
-        return None
-    return FX_TO_GBP[c] / FX_TO_GBP[acct]
-
-
 def _positive(x: object) -> float | None:
     try:
         value = float(x)  # type: ignore[arg-type]
@@ -86,7 +79,7 @@ def resolve(currencies: Iterable[str], account: str, *, bars: Bars | None = None
             rates[currency] = scale
             continue
         if demo:
-            r = demo_rate(currency, account)
+            r = fixed_rate(currency, account)
             if r is not None:
                 rates[currency] = r
             else:
@@ -99,15 +92,16 @@ def resolve(currencies: Iterable[str], account: str, *, bars: Bars | None = None
                 store.set_json(KeyFamily.FX_RATE.of(pair), {"rate": fresh, "at": now})
             rates[currency] = fresh * scale
             continue
-        cached = store.get_json(KeyFamily.FX_RATE.of(pair)) if store is not None else None
-        rate = _positive(cached.get("rate")) if isinstance(cached, dict) else None
+        stored = store.get_json(KeyFamily.FX_RATE.of(pair)) if store is not None else None
+        cached: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        rate = _positive(cached.get("rate"))
         if rate is not None:
             rates[currency] = rate * scale
             age = now - float(cached.get("at") or 0)
             if age > STALE_AFTER_S:
                 notes.append(f"FX {pair} is {age / 86400:.0f} days old (no fresh quote).")
             continue
-        fixed = demo_rate(base, account)
+        fixed = fixed_rate(base, account)
         if fixed is not None:
             rates[currency] = fixed * scale
             notes.append(f"No quote for {pair}: sizing uses an approximate fixed rate ({fixed:g}).")

@@ -36,7 +36,8 @@ def scan(bars: Bars, drop_last: Mapping[str, bool] | None = None) -> pd.DataFram
 
 
 def _num(s: pd.DataFrame, col: str) -> np.ndarray:
-    return pd.to_numeric(s[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values: np.ndarray = pd.to_numeric(s[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return values
 
 
 def signals(summary: pd.DataFrame) -> pd.DataFrame:

@@ -58,7 +58,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         from papishares.history.tax import render, summarise
 
         return _tax_out(summarise(settings, args.csv), args.json, render)
-    from papishares.broker import make_broker
+    from papishares.app.build import make_broker
 
     broker = make_broker(settings, store)
     if args.action == "tax":

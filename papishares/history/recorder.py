@@ -41,9 +41,10 @@ def _initial_risks(store: Store, snap: Snapshot) -> None:
     now = snap.generated_at.timestamp()
     rows: list[tuple[Any, ...]] = []
     for p in snap.positions:
-        if p.price_suspect or p.fx is None or opened.get(p.ticker) is None:
+        opened_at = opened.get(p.ticker)
+        if p.price_suspect or p.fx is None or opened_at is None:
             continue
         risk = p.risk if p.risk and p.risk > 0 else None
-        rows.append((p.ticker, float(opened[p.ticker]), now, p.average_price, p.effective_stop, p.quantity, p.fx,
+        rows.append((p.ticker, float(opened_at), now, p.average_price, p.effective_stop, p.quantity, p.fx,
                      None if risk is None else round(risk, 4), snap.account.currency))
     history_store.add_initial_risks(store, rows)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,7 +91,7 @@ def _transaction_row(item: dict[str, Any], account_currency: str) -> dict[str, s
             "Currency (Total)": str(item.get("currency") or account_currency)}
 
 
-def report_csv(items: dict[str, Iterable[dict[str, Any]]], account_currency: str,
+def report_csv(items: Mapping[str, Iterable[dict[str, Any]]], account_currency: str,
                short_name: dict[str, str] | None = None) -> str:
     """The export's text, oldest row first; `short_name` maps Trading 212 tickers to the export's."""
     names = short_name or {}

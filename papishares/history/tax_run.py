@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from papishares.config import Settings
-from papishares.demo import simulation as sim
+from papishares.core.money import FIXED_TO_GBP
 from papishares.history import tax
 from papishares.history.t212_report import fetch_report
 from papishares.store.db import Store
 from papishares.store.keys import Key
 
 LAST_KEY = Key.TAX_SUMMARY
-# The demo's rates (units of currency per GBP): its own FX, plus the currencies of cgt-calc's bundled
+# The demo's rates (units of currency per GBP): the fixed rates it trades at, plus the currencies of cgt-calc's bundled
 # excess-reportable-income data. Demo only, never written where a real account's rates are cached.
 DEMO_EXTRA_RATES = {"CHF": 1.13, "MXN": 22.5}
 DEMO_RATES_FROM = date(2018, 1, 1)  # cgt-calc's bundled fund data starts in June 2018
@@ -33,7 +33,7 @@ def reports_dir(settings: Settings) -> Path:
 
 
 def demo_rates() -> dict[str, float]:
-    own = {c: 1.0 / fx for c, fx in sim.FX_TO_GBP.items() if c not in ("GBP", "GBX")}
+    own = {c: 1.0 / fx for c, fx in FIXED_TO_GBP.items() if c not in ("GBP", "GBX")}
     return {**DEMO_EXTRA_RATES, **own}
 
 

@@ -86,7 +86,8 @@ def repair_units(frame: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, str | 
     limit = units.UNITS_RATIO
 
     def off(a: np.ndarray) -> np.ndarray:
-        return np.isfinite(a) & ((a >= limit) | (a <= 1 / limit))
+        marks: np.ndarray = np.isfinite(a) & ((a >= limit) | (a <= 1 / limit))
+        return marks
 
     if not off(steps).any() and not off(spreads).any():
         return frame, None  # the common case, decided without a Python loop

@@ -9,10 +9,11 @@ and a warning is logged (once per ticker and process) because holidays are then 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from papishares.core.models import Exchange, Instrument, TimeEvent
@@ -165,3 +166,29 @@ def last_bar_completed(bar_date: date | datetime | pd.Timestamp | str, instrumen
         return False
     closed = last_close(instrument, exchanges, now)
     return closed is not None and closed.date() == today
+
+
+def incomplete_last_bars(close: pd.DataFrame, instruments: Mapping[str, Instrument | None],
+                         exchanges: Iterable[Exchange], now: datetime) -> dict[str, bool]:
+    """The symbols (of `instruments`) whose last bar is not complete yet: dated today and its exchange
+    not closed (`last_bar_completed`). Without an instrument (None) its hours are unknown, so today's
+    bar waits until the UTC day ends. Symbols absent from the answer have a completed last bar."""
+    if close.empty:
+        return {}
+    valid = close.notna().to_numpy()
+    has = valid.any(axis=0)
+    last_pos = valid.shape[0] - 1 - np.argmax(valid[::-1], axis=0)
+    dates = pd.DatetimeIndex(close.index)
+    today = _utc(now).date()
+    exchanges = list(exchanges)
+    drop: dict[str, bool] = {}
+    for col, ok, pos in zip(close.columns, has, last_pos, strict=True):
+        symbol = str(col)
+        if not ok or symbol not in instruments:
+            continue
+        day: date = dates[pos].date()
+        if day < today:  # only bars dated today need a look
+            continue
+        inst = instruments[symbol]
+        drop[symbol] = True if inst is None else not last_bar_completed(day, inst, exchanges, now)
+    return drop

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape, unescape
 
+from papishares.core import money as money_words
 from papishares.core.models import PositionView, Snapshot
 
 
@@ -50,13 +51,7 @@ def strip_html(text: str) -> str:
 
 # -- number formats made for a phone -----------------------------------------------------------------
 def money(value: float | None, currency: str) -> str:
-    if value is None:
-        return "n/a"
-    if currency == "GBX":
-        return f"{value:,.2f}p"
-    symbol = {"GBP": "£", "USD": "$", "EUR": "€"}.get(currency)
-    sign = "-" if value < 0 else ""
-    return f"{sign}{symbol}{abs(value):,.2f}" if symbol else f"{value:,.2f} {escape(currency)}"
+    return "n/a" if value is None else escape(money_words.amount(value, currency))
 
 
 def pct(value: float | None) -> str:

@@ -146,7 +146,8 @@ class TelegramClient:
         description = self._clean(str(data.get("description") or response.reason_phrase or "no description"))
         status = response.status_code
         if status == 429:
-            params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+            raw_params = data.get("parameters")
+            params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
             try:
                 retry = float(params.get("retry_after", 5))
             except (TypeError, ValueError):
@@ -157,7 +158,8 @@ class TelegramClient:
             return TelegramResult(False, f"Telegram rejected the bot token ({status}: {description})")
         if status == 403:
             return TelegramResult(False, f"the bot cannot write to this chat (403: {description})")
-        params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+        raw_params = data.get("parameters")
+        params = raw_params if isinstance(raw_params, dict) else {}
         moved = params.get("migrate_to_chat_id")
         if status == 400 and isinstance(moved, int | str) and str(moved).lstrip("-").isdigit():
             return TelegramResult(False, f"the group became a supergroup with chat id {moved} (400: {description})",

@@ -35,7 +35,6 @@ from papishares.store.quantities import learned_precisions
 
 log = logging.getLogger(__name__)
 
-UNRESOLVED = ("intent", "unknown")
 EPS = 1e-9
 SEEN_KEY = Key.AUTOSELL_SEEN  # {ticker: {"price", "at", "suspect"}}: the lease holder's last look at each price
 SEEN_KEEP = 86400.0  # a look at a position no longer held is forgotten after a day

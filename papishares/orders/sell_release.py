@@ -21,6 +21,7 @@ from papishares.core import data_quality
 from papishares.core.models import PositionView, Snapshot
 from papishares.orders import stop_keeper as stopkeeper
 from papishares.orders import stop_plan as brokerstops
+from papishares.orders.journal import UNRESOLVED
 from papishares.store import intents
 from papishares.store.db import Store
 
@@ -75,7 +76,7 @@ def follow(store: Store, intent: dict[str, Any], snapshot: Snapshot,
     SELL only once the cancel is proven and the positions and orders were fetched after it."""
     status = intent["status"]
     order_id = intent["broker_order_id"]
-    if status in ("intent", "unknown"):
+    if status in UNRESOLVED:
         return WAIT, "releasing", ""  # the keeper reconciles an unproven cancel against fresh orders
     if status == "not_cancelled":  # reconciled on data fetched after the cancel: the stop is still there
         return DONE, "rejected", (f"Not sold: the stop at the broker (order {order_id}) could not be cancelled (it "

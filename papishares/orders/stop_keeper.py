@@ -22,7 +22,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -128,7 +128,7 @@ def selling_tickers(store: Store) -> frozenset[str]:
     return manual_sells.selling_tickers(store)
 
 
-def live_managed(rows: dict[str, dict[str, Any]], orders: tuple[Order, ...] | list[Order]
+def live_managed(rows: dict[str, dict[str, Any]], orders: Sequence[Order]
                  ) -> dict[str, brokerstops.Managed]:
     """Managed rows whose order is pending at the broker, with the broker's own price and quantity."""
     pending = {o.id: o for o in orders if o.is_pending}

@@ -45,7 +45,8 @@ def _strings(value: Any) -> list[str]:
 
 
 def _from_item(item: dict[str, Any]) -> tuple[str | None, list[str]]:
-    order = item.get("order") if isinstance(item.get("order"), dict) else item
+    inner = item.get("order")
+    order: dict[str, Any] = inner if isinstance(inner, dict) else item
     status = order.get("status") if isinstance(order.get("status"), str) else None
     return status, _strings(item)
 
@@ -90,7 +91,8 @@ def evidence(store: Store, order_id: int, newest_history: Callable[[], list[dict
     if items is None:
         return None
     for item in items:
-        order = item.get("order") if isinstance(item.get("order"), dict) else item
+        inner = item.get("order")
+        order: dict[str, Any] = inner if isinstance(inner, dict) else item
         if str(order.get("id")) == str(order_id):
             return _from_item(item)
     return None, []

@@ -88,7 +88,7 @@ class BotApi:
         markup = ({"inline_keyboard": [[{"text": b.text, "callback_data": b.data} for b in reply.buttons]]}
                   if reply.buttons else None)
         if reply.photo is not None:
-            payload = {"chat_id": chat_id, "caption": reply.text[:1024], "parse_mode": "HTML"}
+            payload: dict[str, Any] = {"chat_id": chat_id, "caption": reply.text[:1024], "parse_mode": "HTML"}
             result = self.call("sendPhoto", payload, files={"photo": ("chart.png", reply.photo, "image/png")},
                                timeout=30.0)
         else:

@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
-from papishares.broker import Broker, make_broker
+from papishares.broker import Broker
 from papishares.broker.t212_parse import problems_of
-from papishares.config import ConfigError, Settings, load_settings
+from papishares.config import ConfigError, Settings
 from papishares.core import data_quality, indicators, risk, units
 from papishares.core.errors import AuthError, BrokerError
 from papishares.core.models import (
@@ -32,11 +33,10 @@ from papishares.core.models import (
     PositionView,
     Snapshot,
     SymbolRequest,
-    utcnow,
 )
 from papishares.core.numbers import age_words, finite
 from papishares.history.recorder import record_snapshot
-from papishares.market import MarketData, make_market_data
+from papishares.market import MarketData
 from papishares.market import schedule as market_schedule
 from papishares.market.symbols import SymbolChoice, SymbolMapper
 from papishares.orders import stop_keeper as stopkeeper
@@ -72,7 +72,7 @@ OVERRIDE_KEYS = {"risk_percentage": Key.RISK_PERCENTAGE_OVERRIDE,
 def apply_overrides(settings: Settings, store: Store) -> Settings:
     """The settings with the risk limits saved from the dashboard (shared by every process on the
     database) in place of the environment's; the environment's stand where nothing is saved."""
-    changes = {}
+    changes: dict[str, Any] = {}
     for name in RISK_OVERRIDES:
         value = finite(store.get(OVERRIDE_KEYS[name]))
         if value is not None and 0 < value <= 100:
@@ -107,7 +107,7 @@ def _round(x: object, digits: int = 4) -> float | None:
 
 class Service:
     def __init__(self, settings: Settings, store: Store, broker: Broker, market: MarketData,
-                 clock: callable = time.time) -> None:  # type: ignore[valid-type]
+                 clock: Callable[[], float] = time.time) -> None:
         self.base_settings = settings  # from the environment; risk limits may be overridden in the store
         self.settings = apply_overrides(settings, store)
         self.store = store
@@ -147,9 +147,6 @@ class Service:
         """Each position's Yahoo symbol by its instrument's exchange, or why it has none."""
         mapper = self.symbol_mapper(ctx)
         return {p.ticker: mapper.resolve(p.ticker, ctx.instruments.get(p.ticker)) for p in positions}
-
-    def symbol_requests(self, positions: Sequence[BrokerPosition], ctx: MarketContext) -> list[SymbolRequest]:
-        return self._requests(positions, self.symbol_choices(positions, ctx))
 
     @staticmethod
     def _requests(positions: Sequence[BrokerPosition], choices: dict[str, SymbolChoice]) -> list[SymbolRequest]:
@@ -219,7 +216,8 @@ class Service:
             return [], []
         symbol_of = {r.ticker: r.symbol for r in requests}
         moment = datetime.fromtimestamp(now, UTC)
-        drop_last = self._incomplete_last_bars(positions, symbol_of, bars, ctx, moment)
+        instrument_of = {symbol_of[p.ticker]: ctx.instrument(p) for p in positions if p.ticker in symbol_of}
+        drop_last = market_schedule.incomplete_last_bars(bars.close, instrument_of, ctx.exchanges, moment)
         summary = indicators.summarise(bars, drop_last) if bars.symbols else pd.DataFrame()
         # Papishares' managed stops are not the user's: manual stops count only the other orders.
         managed = stopkeeper.live_managed(stopkeeper.managed_rows(self.store), orders)
@@ -383,23 +381,6 @@ class Service:
             out.append(replace(v, **changes))  # type: ignore[arg-type]
         return out
 
-    def _incomplete_last_bars(self, positions: Sequence[BrokerPosition], symbol_of: dict[str, str], bars: Bars,
-                              ctx: MarketContext, moment: datetime) -> dict[str, bool]:
-        drop: dict[str, bool] = {}
-        if not bars.symbols:
-            return drop
-        for p in positions:
-            symbol = symbol_of.get(p.ticker)
-            if symbol is None or symbol not in bars.close.columns:
-                continue
-            series = bars.close[symbol].dropna()
-            if series.empty:
-                continue
-            last_date = series.index[-1].date()
-            drop[symbol] = not market_schedule.last_bar_completed(last_date, ctx.instrument(p), ctx.exchanges,
-                                                                  moment)
-        return drop
-
     def _worker_acts(self, now: float) -> bool:
         """Auto-sell is on and the acting worker's heartbeat is fresh (INTERFACE.md `protection: worker`)."""
         if not self.store.autosell_enabled:
@@ -459,13 +440,3 @@ class Service:
         bars = cached([symbol]) if cached else self.market.daily_bars(
             [SymbolRequest(ticker, symbol, view.currency if view else "")])
         return bars.for_symbol(symbol)
-
-
-def build_service(settings: Settings | None = None, store: Store | None = None) -> Service:
-    settings = settings or load_settings()
-    store = store or Store(settings.db_path, settings.account_name)
-    return Service(settings, store, make_broker(settings, store), make_market_data(settings, store))
-
-
-def now_utc() -> datetime:
-    return utcnow()

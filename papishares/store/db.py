@@ -19,6 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -182,7 +183,7 @@ class Store:
     def position_states(self) -> dict[str, dict[str, Any]]:
         return positions.states(self)
 
-    def forget_closed_positions(self, open_tickers: set[str], now: float | None = None,
+    def forget_closed_positions(self, open_tickers: AbstractSet[str], now: float | None = None,
                                 grace: float = CLOSED_GRACE_S) -> list[str]:
         return positions.forget_closed(self, open_tickers, now=now, grace=grace)
 

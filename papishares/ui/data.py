@@ -22,13 +22,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from papishares.app.build import build
 from papishares.commands import autosell
 from papishares.commands.health import WorkerHealth, worker_health
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.core.models import Snapshot
 from papishares.core.numbers import age_words  # noqa: F401 - re-exported for pages
-from papishares.snapshot.service import Service, apply_overrides, build_service, set_risk_override
+from papishares.snapshot.service import Service, apply_overrides, set_risk_override
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def current_settings() -> Settings:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _service(key: str, _settings: Settings) -> Service:
-    return build_service(_settings)
+    return build(_settings).service
 
 
 def service(settings: Settings) -> Service:

@@ -39,7 +39,7 @@ def render(settings: Settings) -> None:
     if modes is None:
         return
     with st.form("notify_modes"):
-        wanted = {kind: st.segmented_control(label, list(LABELS), format_func=LABELS.get, default=modes[kind],
+        wanted = {kind: st.segmented_control(label, list(LABELS), format_func=lambda mode: LABELS.get(mode, str(mode)), default=modes[kind],
                                              key=f"notify_{kind}") or modes[kind]
                   for kind, label in prefs.KINDS.items()}
         if st.form_submit_button("Save notification settings", icon=":material/notifications:"):

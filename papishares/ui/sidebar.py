@@ -83,7 +83,7 @@ def autosell_toggle(settings: Settings) -> None:
 
 def data_time(loaded: Loaded | None) -> None:
     snap = loaded.snapshot if loaded else None
-    if snap is None:
+    if loaded is None or snap is None:
         st.caption("Data: none yet")
         return
     moment = snap.data_time or snap.generated_at

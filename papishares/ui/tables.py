@@ -14,11 +14,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from papishares.core import money
 from papishares.core.models import Order, PositionView, Snapshot
 
 NEAR_STOP_PCT = 3.0  # a price within 3% above its effective stop counts as "near"
 MISSING = "–"  # what every table shows for a missing value (never "None" or "nan")
-SIGNS = {"USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥"}
 EXPOSURE = {"GBX": "GBP"}  # pence are pounds for currency exposure
 
 
@@ -29,13 +29,7 @@ def _num(x: float | None) -> float | None:
 def price_text(value: float | None, currency: str | None) -> str:
     """A price in its quote currency: $155.80, £13.50, 1,350.00p (GBX), 12.30 CHF."""
     value = _num(value)
-    if value is None:
-        return MISSING
-    ccy = (currency or "").upper()
-    if ccy == "GBX":
-        return f"{value:,.2f}p"
-    sign = SIGNS.get(ccy)
-    return f"{sign}{value:,.2f}" if sign else f"{value:,.2f} {ccy}".strip()
+    return MISSING if value is None else money.amount(value, currency)
 
 
 def text(value: object) -> str:
@@ -72,7 +66,7 @@ def doubt(p: PositionView) -> str:
 
 def money_format(currency: str) -> str:
     """printf format for an account-currency NumberColumn."""
-    sign = SIGNS.get(currency.upper())
+    sign = money.sign(currency)
     return f"{sign}%.2f" if sign else f"%.2f {currency}"
 
 
@@ -197,7 +191,7 @@ def styled_positions(frame: pd.DataFrame) -> Any:
 
 
 def positions_config(account_currency: str) -> dict[str, object]:
-    money = money_format(account_currency)
+    fmt = money_format(account_currency)
     cc = st.column_config
     return {
         "Qty": cc.NumberColumn(format="%.4g"),
@@ -213,8 +207,8 @@ def positions_config(account_currency: str) -> dict[str, object]:
         "Broker stop": cc.TextColumn(help="The SELL STOP Papishares keeps at Trading 212 (PAPISHARES_BROKER_STOPS)"),
         "Manual covers %": cc.ProgressColumn(format="%.0f%%", min_value=0, max_value=100,
                                              help="Share of the position the manual stop orders cover"),
-        "Value": cc.NumberColumn(f"Value ({account_currency})", format=money),
-        "Risk": cc.NumberColumn(f"Risk ({account_currency})", format=money,
+        "Value": cc.NumberColumn(f"Value ({account_currency})", format=fmt),
+        "Risk": cc.NumberColumn(f"Risk ({account_currency})", format=fmt,
                                 help="Loss from the average price down to the effective stop"),
         "Risk (quote)": cc.TextColumn(help="The same risk in the instrument's quote currency"),
         "Data": cc.TextColumn("Data in doubt", help="Unusable broker data or prices ~100x off (pence/pounds): "
@@ -273,12 +267,12 @@ def risk_frame(snapshot: Snapshot) -> pd.DataFrame:
 
 
 def risk_config(account_currency: str) -> dict[str, object]:
-    money = money_format(account_currency)
+    fmt = money_format(account_currency)
     cc = st.column_config
     return {
-        "Risk": cc.NumberColumn(f"Risk ({account_currency})", format=money,
+        "Risk": cc.NumberColumn(f"Risk ({account_currency})", format=fmt,
                                 help="From the average price down to the effective stop"),
-        "Loss if stop hit": cc.NumberColumn(f"Loss if stop hit ({account_currency})", format=money,
+        "Loss if stop hit": cc.NumberColumn(f"Loss if stop hit ({account_currency})", format=fmt,
                                             help="From the current price down to the effective stop"),
         "Risk (quote)": cc.TextColumn(help="The same risk in the instrument's quote currency"),
         "% of account": cc.NumberColumn(format="%.2f%%"),

@@ -317,9 +317,9 @@ def _remote_control(settings: Settings, service: Any, holds_lease: Callable[[], 
 def run_worker(settings: Settings, once: bool = False, dry_run: bool = False,
                stop: threading.Event | None = None, service: Any = None) -> int:
     """`python -m papishares worker [--once] [--dry-run]`: 0 on a clean stop / a cycle run."""
-    from papishares.snapshot.service import build_service
+    from papishares.app.build import build
 
-    service = service or build_service(settings)
+    service = service or build(settings).service
     worker = Worker(settings, service, dry_run=dry_run)
     stop = stop or threading.Event()
     if once:
@@ -356,7 +356,7 @@ def run_worker(settings: Settings, once: bool = False, dry_run: bool = False,
 def _install_signals(stop: threading.Event) -> dict[int, Any]:
     if threading.current_thread() is not threading.main_thread():
         return {}
-    previous = {}
+    previous: dict[int, Any] = {}
 
     def handler(signum: int, _frame: Any) -> None:
         log.info("signal %s: stopping", signal.Signals(signum).name)

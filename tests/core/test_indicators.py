@@ -127,6 +127,40 @@ def test_crossover_uses_each_columns_own_last_bars() -> None:
     assert out["X"] == "BULLISH" and out["Y"] == "BEARISH"
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "state", "cross"),
+    [
+        ([1.0, 3.0], [2.0, 2.0], "BULLISH", "BULLISH"),
+        ([3.0, 1.0], [2.0, 2.0], "BEARISH", "BEARISH"),
+        ([2.0, 3.0], [2.0, 2.0], "BULLISH", "BULLISH"),
+        ([1.0, 2.0], [2.0, 2.0], "NEUTRAL", None),
+        ([3.0, 4.0], [2.0, 2.0], "BULLISH", None),
+        ([1.0, 0.5], [2.0, 2.0], "BEARISH", None),
+        ([float("nan"), 3.0], [2.0, 2.0], "BULLISH", None),
+    ],
+)
+def test_crossings_on_every_bar_agree_with_the_last_bar_rule(a: list[float], b: list[float], state: str,
+                                                             cross: str | None) -> None:
+    """The chart's markers and the snapshot's `macd_crossover` are one rule."""
+    assert ind.crossings(pd.Series(a), pd.Series(b)).tolist() == [None, cross]
+
+
+def test_crossings_mark_each_bar_where_the_macd_crossed(goog: pd.DataFrame) -> None:
+    close = goog["Close"].iloc[:300]
+    line, signal, _ = ind.macd(close)
+    marks = ind.crossings(line, signal)
+    assert list(marks.index) == list(close.index)
+    gap = (line - signal).to_numpy()
+    for i in range(1, len(close)):  # the last-bar rule over every prefix of the history
+        want = ind.crossover(line.iloc[: i + 1], signal.iloc[: i + 1]).iloc[0]
+        assert marks.iloc[i] == want, i
+        if want == "BULLISH":
+            assert gap[i - 1] <= 0 < gap[i]
+    assert marks.iloc[0] is None
+    assert (marks == "BULLISH").sum() > 3 and (marks == "BEARISH").sum() > 3
+    assert ind.crossings(pd.Series([], dtype=float), pd.Series([], dtype=float)).tolist() == []
+
+
 def _macd_diff(close: pd.Series) -> pd.Series:
     """Independent MACD - signal with pandas."""
     line = close.ewm(span=12, adjust=False).mean() - close.ewm(span=26, adjust=False).mean()

@@ -14,11 +14,11 @@ import pytest
 import talib
 from backtesting.test import GOOG
 
+from papishares.app.build import build
 from papishares.config import load_settings
 from papishares.demo.simulation import FX_TO_GBP
 from papishares.entries import CONTRACT_FIELDS, result_json, scan_entries
 from papishares.entries.universe import add_to_watchlist
-from papishares.snapshot.service import build_service
 from tests.conftest import t212_settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def test_usd_fx_from_a_pair_file_in_the_same_directory(tmp_path) -> None:
     pair.to_csv(bars / "USDGBP=X.csv")
     settings = load_settings({"DB_PATH": str(tmp_path / "db.sqlite"), "PAPISHARES_MARKET_DATA": f"csv:{bars}"},
                              dotenv_path=None)
-    service = build_service(settings)
+    service = build(settings).service
     add_to_watchlist(service.store, "goog")
     calls = []
     real = service.market.daily_bars
@@ -122,7 +122,7 @@ def test_usd_fx_from_a_pair_file_in_the_same_directory(tmp_path) -> None:
 
 def test_trading212_metadata_gives_tickers_and_tradability(t212_server, tmp_path) -> None:
     settings = t212_settings_for(t212_server, tmp_path / "db.sqlite", market_data="demo")
-    result = scan_entries(settings)
+    result = scan_entries(settings, service=build(settings).service)
     table = result.table
     assert result.account is not None and result.account.currency == "GBP"
     assert table.loc["BP.L", "t212_ticker"] == "BPl_EQ" and bool(table.loc["BP.L", "tradable"])
@@ -137,7 +137,7 @@ def test_trading212_metadata_gives_tickers_and_tradability(t212_server, tmp_path
 def test_a_rejected_key_lists_candidates_unsized_with_a_note(t212_server, tmp_path) -> None:
     t212_server.inject("GET", "/equity/account/summary", "status", status=401, body="unauthorised")
     settings = t212_settings_for(t212_server, tmp_path / "db.sqlite", market_data="demo")
-    result = scan_entries(settings)
+    result = scan_entries(settings, service=build(settings).service)
     assert result.account is None
     assert any("rejected the API key" in n for n in result.notes)
     data = result_json(result)

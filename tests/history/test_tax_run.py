@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from papishares.broker import make_broker
+from papishares.app.build import make_broker
 from papishares.config import load_settings
 from papishares.history import book, tax_run
 from papishares.history import sync as history_sync

@@ -100,6 +100,27 @@ def test_last_bar_completed(bar: object, moment: datetime, expected: bool) -> No
     assert last_bar_completed(bar, AAPL, EXCHANGES, moment) is expected
 
 
+def test_incomplete_last_bars_of_a_wide_frame() -> None:
+    """One rule for the snapshot and the entries scanner: today's bar counts once its exchange closed."""
+    days = pd.to_datetime(["2026-11-23", "2026-11-24"])
+    close = pd.DataFrame({"AAPL": [1.0, 2.0], "RR.L": [1.0, 2.0], "OLD": [1.0, float("nan")],
+                          "NOMETA": [1.0, 2.0], "EMPTY": [float("nan")] * 2, "OTHER": [1.0, 2.0]}, index=days)
+    instruments = {"AAPL": AAPL, "RR.L": RR, "OLD": AAPL, "NOMETA": None, "EMPTY": AAPL}
+    during = schedule.incomplete_last_bars(close, instruments, EXCHANGES, at(2026, 11, 24, 15, 0))
+    assert during == {"AAPL": True, "RR.L": True, "NOMETA": True}  # OLD's last bar is yesterday's
+    after_london = schedule.incomplete_last_bars(close, instruments, EXCHANGES, at(2026, 11, 24, 17, 0))
+    assert after_london == {"AAPL": True, "RR.L": False, "NOMETA": True}
+    after_all = schedule.incomplete_last_bars(close, instruments, EXCHANGES, at(2026, 11, 24, 21, 5))
+    assert after_all == {"AAPL": False, "RR.L": False, "NOMETA": True}  # unknown hours: the UTC day must end
+    next_day = schedule.incomplete_last_bars(close, instruments, EXCHANGES, at(2026, 11, 25, 0, 1))
+    assert next_day == {}
+    for symbol, drop in during.items():  # the same answer as the one-bar rule
+        inst = instruments[symbol]
+        assert drop is (inst is None or not last_bar_completed(date(2026, 11, 24), inst, EXCHANGES,
+                                                               at(2026, 11, 24, 15, 0)))
+    assert schedule.incomplete_last_bars(close.iloc[:0], instruments, EXCHANGES, at(2026, 11, 24, 15, 0)) == {}
+
+
 def test_last_bar_completed_on_a_holiday_is_conservative() -> None:
     assert not last_bar_completed(date(2026, 11, 26), AAPL, EXCHANGES, at(2026, 11, 26, 22, 0))
     assert last_bar_completed(date(2026, 11, 26), RR, EXCHANGES, at(2026, 11, 26, 17, 0))

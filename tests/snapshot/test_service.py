@@ -15,7 +15,7 @@ from papishares.broker.trading212 import Trading212Client
 from papishares.market.cache import CachedMarketData
 from papishares.market.csv import CsvMarketData
 from papishares.market.none import NoMarketData
-from papishares.snapshot.service import Service, build_service
+from papishares.snapshot.service import Service
 from papishares.store.db import Store
 from tests.conftest import t212_settings_for
 from tests.fakes.t212_server import FakeTrading212
@@ -212,17 +212,6 @@ def test_demo_snapshot_json_cli(tmp_path: Path) -> None:
     assert {"USD", "GBX", "GBP"} <= currencies
     assert any(p["sma_17"] is not None and p["macd_signal"] for p in data["positions"])
     assert any(p["stop_loss_price"] is None and p["stop_loss_note"] for p in data["positions"])
-
-
-def test_build_service_on_demo_records_state(tmp_path: Path) -> None:
-    from papishares.config import load_settings
-
-    settings = load_settings({"DB_PATH": str(tmp_path / "d.db")}, dotenv_path=None)
-    service = build_service(settings)
-    snap = service.snapshot()
-    states = service.store.position_states()
-    assert set(states) == {p.ticker for p in snap.positions}
-    assert service.last_snapshot().positions == snap.positions
 
 
 def test_a_new_ticker_never_crashes_and_refreshes_instruments(t212_server: FakeTrading212, tmp_path: Path) -> None:
