@@ -18,7 +18,6 @@ exit) are returned: auto-sell leaves them alone this cycle.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -27,26 +26,26 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from papishares.broker import Broker
 from papishares.core import data_quality
-from papishares.core.errors import AuthError
+from papishares.core.errors import AuthError, OrderRejected
 from papishares.core.models import Order, PositionView, Snapshot
 from papishares.notify import rules as alerts
-from papishares.orders import journal as orderjournal
-from papishares.orders import stop_plan as brokerstops
-from papishares.orders import vanished as stopgone
+from papishares.orders import reconcile, stop_plan, vanished
+from papishares.orders.journal import STOP_CANCEL, STOP_PLACE, OrderJournal, managed_order_ids, unresolved
+from papishares.orders.reconcile import KEPT_STOP, Recorded, Verdict
 from papishares.orders.stop_plan import StopInputs, StopPlan, StopSettings
-from papishares.store import quantities as quantity_store
 from papishares.store.db import Store
+from papishares.store.quantities import learned_precisions
 
 log = logging.getLogger(__name__)
 
 JOURNAL_KIND = "brokerstop"  # the Activity journal's kind; history reads action 'filled' as exit 'broker stop'
 ORIGIN = "broker-stop"
 OVERRIDE_KEY = "override.broker_stops"  # 'on' / 'off' from the Settings page, over PAPISHARES_BROKER_STOPS
-REFUSED_KEY = "brokerstops.refused"  # {"account": {"at", "reason"} | null, "tickers": {t: {"at", "reason"}}}
+REFUSED_KEY = "stop_plan.refused"  # {"account": {"at", "reason"} | null, "tickers": {t: {"at", "reason"}}}
 REFUSAL_RETRY = 86400.0  # a refusal is tried again no more than daily
 STOP_POST_PERIOD = 2.0  # POST /equity/orders/stop: 1 / 2 s
-EPS = 1e-9
 UNSUPPORTED = re.compile(r"not (?:available|supported|allowed|permitted)|unsupported|order.?type", re.IGNORECASE)
 
 
@@ -129,14 +128,14 @@ def selling_tickers(store: Store) -> frozenset[str]:
 
 
 def live_managed(rows: dict[str, dict[str, Any]], orders: tuple[Order, ...] | list[Order]
-                 ) -> dict[str, brokerstops.Managed]:
+                 ) -> dict[str, stop_plan.Managed]:
     """Managed rows whose order is pending at the broker, with the broker's own price and quantity."""
     pending = {o.id: o for o in orders if o.is_pending}
     out = {}
     for ticker, row in rows.items():
         order = pending.get(int(row["order_id"]))
         if order is not None:
-            out[ticker] = brokerstops.Managed(order.id, float(order.stop_price or row["stop_price"]),
+            out[ticker] = stop_plan.Managed(order.id, float(order.stop_price or row["stop_price"]),
                                               abs(float(order.quantity)))
     return out
 
@@ -145,7 +144,7 @@ def live_managed(rows: dict[str, dict[str, Any]], orders: tuple[Order, ...] | li
 @dataclass
 class StopKeeper:
     store: Store
-    broker: Any
+    broker: Broker
     emit: Callable[[alerts.AlertEvent], Any]
     lease_ok: Callable[[], bool] = lambda: True
     environment: str = "demo-sim"
@@ -160,8 +159,8 @@ class StopKeeper:
     last_plans: list[StopPlan] = field(default_factory=list)
 
     @property
-    def journal(self) -> orderjournal.OrderJournal:
-        return orderjournal.OrderJournal(self.store, self.broker, lambda: self.lease_ok(), self.clock,
+    def journal(self) -> OrderJournal:
+        return OrderJournal(self.store, self.broker, lambda: self.lease_ok(), self.clock,
                                          journal_kind=JOURNAL_KIND)
 
     def note(self, ticker: str | None, action: str, message: str, data: dict[str, Any] | None = None) -> None:
@@ -188,50 +187,56 @@ class StopKeeper:
 
     # -- 1. reconciliation ------------------------------------------------------------------------
     def reconcile(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> None:
-        managed_ids = orderjournal.managed_order_ids(self.store)
-        pending = [o for o in snapshot.orders if o.is_pending and o.is_sell]
+        """Settle the cancels, then the placements, whose outcome is unproven (papishares.orders.reconcile)."""
+        managed_ids = managed_order_ids(self.store)  # as at the start: an adopted placement is not "ours" yet
+        for intent in unresolved(self.store, STOP_CANCEL):
+            self._reconcile_cancel(intent, snapshot, data_since)
+        for intent in unresolved(self.store, STOP_PLACE):
+            self._reconcile_placement(intent, snapshot, data_since, managed_ids)
+
+    def _reconcile_cancel(self, intent: dict[str, Any], snapshot: Snapshot, data_since: Callable[[float], bool]
+                          ) -> None:
+        ticker = intent["ticker"]
+        order_id = int(intent["broker_order_id"] or 0)
+        seen = reconcile.seen_now(snapshot, ticker, reconcile.intent_since(intent), data_since,
+                                  order=reconcile.pending_sell_order(snapshot.orders, order_id))
+        verdict = reconcile.verdict(reconcile.recorded_intent(intent), seen)
+        if verdict.waits:
+            return  # data from before the cancel, or in doubt (filled or cancelled cannot be told): good data will
         journal = self.journal
-        for kind in (orderjournal.STOP_CANCEL, orderjournal.STOP_PLACE):
-            for intent in orderjournal.unresolved(self.store, kind):
-                if not data_since(float(intent["updated_at"] or intent["created_at"])):
-                    continue
-                ticker = intent["ticker"]
-                detail = json.loads(intent["detail"] or "{}")
-                view = snapshot.position(ticker)
-                if kind == orderjournal.STOP_CANCEL:
-                    order_id = int(intent["broker_order_id"] or 0)
-                    if any(o.id == order_id for o in pending):
-                        journal.set_status(intent["key"], "not_cancelled", note="still pending at the broker")
-                        self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id}: it is still "
-                                  "pending at the broker (not cancelled)", {"key": intent["key"]})
-                        continue
-                    if view is not None and data_quality.hold_reason(view) is not None:
-                        continue  # filled or cancelled: in-doubt position data cannot tell, good data will
-                    shrank = view is None or view.quantity < float(detail.get("position_quantity") or 0) - EPS
-                    self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?",
-                                       (ticker, order_id))
-                    status = "filled" if shrank else "cancelled"
-                    journal.set_status(intent["key"], status, note="gone from the pending orders")
-                    if shrank:
-                        self._sold_at_broker(ticker, order_id, float(intent["stop_price"] or 0),
-                                             float(intent["quantity"]), snapshot)
-                    else:
-                        self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id} went through",
-                                  {"key": intent["key"]})
-                    continue
-                found = [o for o in pending if o.ticker == ticker and o.id not in managed_ids
-                         and o.type.upper() == "STOP" and o.stop_price is not None
-                         and abs(o.stop_price - float(intent["stop_price"] or 0)) < 1e-6]
-                if found:
-                    order = max(found, key=lambda o: o.id)
-                    self._adopt(ticker, order, float(detail.get("position_quantity") or 0))
-                    journal.set_status(intent["key"], "placed", order_id=order.id, note="found pending at the broker")
-                    self.note(ticker, "reconciled", f"Earlier stop placement found pending (order {order.id})",
-                              {"key": intent["key"], "order_id": order.id})
-                elif self.clock() - float(intent["created_at"]) >= self.unknown_grace:
-                    journal.set_status(intent["key"], "not_placed", note="not in the pending orders")
-                    self.note(ticker, "reconciled", "Earlier stop placement is not at the broker: not placed",
-                              {"key": intent["key"]})
+        if verdict is Verdict.STILL_PENDING:
+            journal.set_status(intent["key"], "not_cancelled", note="still pending at the broker")
+            self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id}: it is still "
+                      "pending at the broker (not cancelled)", {"key": intent["key"]})
+            return
+        self.store.execute("DELETE FROM managed_stops WHERE ticker = ? AND order_id = ?",
+                           (ticker, order_id))
+        filled = verdict is Verdict.FILLED
+        journal.set_status(intent["key"], "filled" if filled else "cancelled", note="gone from the pending orders")
+        if filled:
+            self._sold_at_broker(ticker, order_id, float(intent["stop_price"] or 0),
+                                 float(intent["quantity"]), snapshot)
+        else:
+            self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id} went through",
+                      {"key": intent["key"]})
+
+    def _reconcile_placement(self, intent: dict[str, Any], snapshot: Snapshot, data_since: Callable[[float], bool],
+                             managed_ids: frozenset[int]) -> None:
+        ticker = intent["ticker"]
+        order = reconcile.pending_stop_at(snapshot.orders, ticker, float(intent["stop_price"] or 0), managed_ids)
+        seen = reconcile.seen_now(snapshot, ticker, reconcile.intent_since(intent), data_since, order=order,
+                                  within_grace=self.clock() - float(intent["created_at"]) < self.unknown_grace)
+        recorded = reconcile.recorded_intent(intent)
+        verdict = reconcile.verdict(recorded, seen)
+        if verdict is Verdict.STILL_PENDING and order is not None:
+            self._adopt(ticker, order, recorded.position_quantity)
+            self.journal.set_status(intent["key"], "placed", order_id=order.id, note="found pending at the broker")
+            self.note(ticker, "reconciled", f"Earlier stop placement found pending (order {order.id})",
+                      {"key": intent["key"], "order_id": order.id})
+        elif verdict is Verdict.NO_ORDER_NO_FILL:
+            self.journal.set_status(intent["key"], "not_placed", note="not in the pending orders")
+            self.note(ticker, "reconciled", "Earlier stop placement is not at the broker: not placed",
+                      {"key": intent["key"]})
 
     def _adopt(self, ticker: str, order: Order, position_quantity: float) -> None:
         self._record_managed(ticker, order.id, float(order.stop_price or 0), abs(order.quantity), position_quantity)
@@ -249,20 +254,23 @@ class StopKeeper:
     def account(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> frozenset[str]:
         """Returns the tickers whose stop left the pending orders but whose end cannot be told yet:
         nothing is placed for them this cycle (a placement would overwrite the record of the old one)."""
-        pending = {o.id for o in snapshot.orders if o.is_pending}
-        busy = {i["ticker"] for i in orderjournal.unresolved(self.store)}
+        busy = {i["ticker"] for i in unresolved(self.store)}
         undecided: set[str] = set()
-        newest_history = stopgone.first_page_reader(self.broker)  # one GET at most, for every stop gone
+        newest_history = vanished.first_page_reader(self.broker)  # one GET at most, for every stop gone
         for ticker, row in managed_rows(self.store).items():
-            if int(row["order_id"]) in pending or ticker in busy or not data_since(float(row["placed_at"])):
-                continue
-            view = snapshot.position(ticker)
-            if view is not None and data_quality.hold_reason(view) is not None:
+            if ticker in busy:
+                continue  # its unsettled request is reconciled first
+            order_id = int(row["order_id"])
+            seen = reconcile.seen_now(snapshot, ticker, float(row["placed_at"]), data_since,
+                                      order=reconcile.pending_order(snapshot.orders, order_id))
+            verdict = reconcile.verdict(Recorded(KEPT_STOP, float(row["position_quantity"] or 0)), seen)
+            if verdict in (Verdict.STILL_PENDING, Verdict.WAIT_FOR_FRESH_DATA):
+                continue  # still kept, or the data may predate its placement
+            if verdict is Verdict.WAIT_DATA_IN_DOUBT:
                 undecided.add(ticker)
                 continue  # in-doubt data proves nothing about the order: decided on good data
-            shrank = view is None or view.quantity < float(row["position_quantity"] or 0) - EPS
-            order_id = int(row["order_id"])
-            found = None if shrank else stopgone.evidence(self.store, order_id, newest_history)
+            shrank = verdict is Verdict.FILLED
+            found = None if shrank else vanished.evidence(self.store, order_id, newest_history)
             if not shrank and found is None:
                 undecided.add(ticker)
                 continue  # the history could not be read now: asked again next cycle
@@ -271,8 +279,8 @@ class StopKeeper:
                 self._sold_at_broker(ticker, order_id, float(row["stop_price"]), float(row["quantity"]), snapshot)
                 continue
             status, texts = found or (None, [])
-            why = stopgone.classify(status, texts)
-            if why != stopgone.USER:
+            why = vanished.classify(status, texts)
+            if why != vanished.USER:
                 self._expired(ticker, row, status, why)
                 continue
             reason = f"its stop order {order_id} at {row['stop_price']:g} was cancelled outside Papishares"
@@ -297,14 +305,14 @@ class StopKeeper:
         message = f"Sold at the broker: managed stop order {order_id} ({quantity:g} at {stop_price:g}) filled"
         self.store.execute("UPDATE sell_intents SET status = 'filled', updated_at = ? WHERE kind = ? "
                            "AND broker_order_id = ? AND status = 'placed'",
-                           (self.clock(), orderjournal.STOP_PLACE, order_id))
+                           (self.clock(), STOP_PLACE, order_id))
         self.note(ticker, "filled", message, {"order_id": order_id, "stop_price": stop_price, "quantity": quantity,
                                               "exit_reason": "broker stop"})
         self.alert("broker_stop_filled", f"✅ <b>Sold at the broker: {escape(ticker)}</b>", ticker, message + ".",
                    key=f"brokerstop:filled:{order_id}")
 
     # -- 3. plan and act ----------------------------------------------------------------------------
-    def inputs(self, p: PositionView, live: dict[str, brokerstops.Managed], rows: dict[str, dict[str, Any]],
+    def inputs(self, p: PositionView, live: dict[str, stop_plan.Managed], rows: dict[str, dict[str, Any]],
                excluded: dict[str, Any], refused: tuple[bool, frozenset[str]], unconfirmed: frozenset[str],
                learned: dict[str, int], selling: frozenset[str] = frozenset()) -> StopInputs:
         row = rows.get(p.ticker)
@@ -322,18 +330,18 @@ class StopKeeper:
         return StopSettings(enabled(self.store, self.default_on), self.min_move_pct, self.interval,
                             self.store.autosell_enabled)
 
-    def act(self, snapshot: Snapshot, rows: dict[str, dict[str, Any]], live: dict[str, brokerstops.Managed],
+    def act(self, snapshot: Snapshot, rows: dict[str, dict[str, Any]], live: dict[str, stop_plan.Managed],
             unconfirmed: frozenset[str]) -> frozenset[str]:
         now = self.clock()
         settings = self.settings()
         excluded = exclusions(self.store)
         refused = refused_now(self.store, now)
-        learned = quantity_store.learned_precisions(self.store)
+        learned = learned_precisions(self.store)
         selling = selling_tickers(self.store)
-        plans = [brokerstops.plan(self.inputs(p, live, rows, excluded, refused, unconfirmed, learned, selling),
+        plans = [stop_plan.plan(self.inputs(p, live, rows, excluded, refused, unconfirmed, learned, selling),
                                   settings, now) for p in snapshot.positions]
         self.last_plans = plans
-        todo = brokerstops.by_urgency([p for p in plans if p.sends], {p.ticker: p.current_price
+        todo = stop_plan.by_urgency([p for p in plans if p.sends], {p.ticker: p.current_price
                                                                        for p in snapshot.positions})
         if not todo:
             return frozenset()
@@ -349,26 +357,26 @@ class StopKeeper:
             if view is None:
                 continue
             if self.dry_run:
-                what = "cancel" if plan.action in (brokerstops.CANCEL, brokerstops.EMERGENCY) else "place"
+                what = "cancel" if plan.action in (stop_plan.CANCEL, stop_plan.EMERGENCY) else "place"
                 self._once(f"brokerstop:dry:{plan.ticker}:{plan.action}:{plan.stop_price:g}:{plan.quantity:g}",
                            plan.ticker, f"would_{what}",
                            f"Would {plan.action} the stop at the broker: {plan.quantity:g} at {plan.stop_price:g} "
                            f"({plan.reason}; dry run, nothing sent)")
                 continue
-            if plan.action in (brokerstops.PLACE, brokerstops.MOVE):
+            if plan.action in (stop_plan.PLACE, stop_plan.MOVE):
                 if places_left <= 0:
                     continue  # the next cycle: the stop-order rate limit serves one every 2 s
                 places_left -= 1
-            if plan.action == brokerstops.PLACE:
+            if plan.action == stop_plan.PLACE:
                 self._place(view, plan, "placed", names=[p.ticker for p in snapshot.positions])
-            elif plan.action == brokerstops.MOVE:
+            elif plan.action == stop_plan.MOVE:
                 self._wait_for_stop_slot()  # cancel only when the new stop can follow at once
                 cancelled_at = self.clock()
                 if self._cancel(view, plan, "move"):
                     self._place(view, plan, "moved", cancelled_at, [p.ticker for p in snapshot.positions])
-            elif plan.action == brokerstops.CANCEL:
+            elif plan.action == stop_plan.CANCEL:
                 self._cancel(view, plan, plan.reason)
-            elif plan.action == brokerstops.EMERGENCY and self.release(
+            elif plan.action == stop_plan.EMERGENCY and self.release(
                     view, plan, f"🚨 <b>Emergency exit: {escape(plan.ticker)}</b>",
                     f"The price {view.current_price:g} reached the calculated stop {view.stop_loss_price:g} "
                     f"above the stop at the broker ({plan.stop_price:g}): that order is cancelled and auto-sell "
@@ -408,7 +416,7 @@ class StopKeeper:
                                 (p.ticker, order_id)).fetchone() is not None
 
         journal = self.journal
-        if not journal.record(key, orderjournal.STOP_CANCEL, p.ticker, plan.quantity, origin=ORIGIN,
+        if not journal.record(key, STOP_CANCEL, p.ticker, plan.quantity, origin=ORIGIN,
                               price=p.current_price, stop=p.stop_loss_price, stop_price=plan.stop_price,
                               detail={"position_quantity": p.quantity, "why": why}, guard=ours_still,
                               order_id=order_id):
@@ -430,7 +438,7 @@ class StopKeeper:
             return conn.execute("SELECT 1 FROM managed_stops WHERE ticker = ?", (p.ticker,)).fetchone() is None
 
         journal = self.journal
-        if not journal.record(key, orderjournal.STOP_PLACE, p.ticker, plan.quantity, origin=ORIGIN,
+        if not journal.record(key, STOP_PLACE, p.ticker, plan.quantity, origin=ORIGIN,
                               price=p.current_price, stop=p.stop_loss_price, stop_price=plan.stop_price,
                               detail={"position_quantity": p.quantity, "reason": plan.reason}, guard=none_managed):
             return
@@ -450,7 +458,7 @@ class StopKeeper:
             self._refuse(p.ticker, str(out.error), names or [p.ticker])
 
     @staticmethod
-    def _is_refusal(err: Any) -> bool:
+    def _is_refusal(err: OrderRejected) -> bool:
         """A refusal of the order type (not a quantity, price or availability problem of this moment)."""
         kind = (err.error_type or "").lower()
         return not any(w in kind for w in ("precision", "not-owned", "quantity", "price", "funds"))
