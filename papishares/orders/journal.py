@@ -29,11 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from papishares.broker import Broker
 from papishares.core.errors import AuthError, LiveOrdersForbidden, OrderRejected, PapisharesError, RateLimited
 from papishares.core.models import Order
-from papishares.orders import quantity as qty_rules
-from papishares.store import quantities as quantity_store
+from papishares.orders.quantity import is_precision_error, retry_decimals, sell_quantity, stated_precision
 from papishares.store.db import Store
+from papishares.store.quantities import learn_precision
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def sent_since(store: Store, moment: float) -> frozenset[str]:
 @dataclass
 class OrderJournal:
     store: Store
-    broker: Any  # papishares.broker.Broker
+    broker: Broker
     lease_ok: Callable[[], bool] = lambda: True
     clock: Callable[[], float] = time.time
     journal_kind: str = "autosell"  # the Activity journal's kind for retries written here
@@ -188,13 +189,13 @@ class OrderJournal:
 
         A stated number is learned for the instrument's next sells, whichever reading it has."""
         texts = (*err.texts, err.detail or "")
-        if not qty_rules.is_precision_error(err.error_type, *texts):
+        if not is_precision_error(err.error_type, *texts):
             return 0.0, 0
-        stated = qty_rules.stated_precision(*texts)
-        decimals = qty_rules.retry_decimals(sent, stated)
+        stated = stated_precision(*texts)
+        decimals = retry_decimals(sent, stated)
         if stated is not None:
-            quantity_store.learn_precision(self.store, ticker, decimals)
-        return qty_rules.sell_quantity(sent, decimals), decimals
+            learn_precision(self.store, ticker, decimals)
+        return sell_quantity(sent, decimals), decimals
 
     def _settle(self, key: str, outcome: Outcome) -> Outcome:
         self.set_status(key, outcome.status, order_id=outcome.order.id if outcome.order else None,

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 JOURNAL_KIND = "brokerstop"  # the Activity journal's kind; history reads action 'filled' as exit 'broker stop'
 ORIGIN = "broker-stop"
 OVERRIDE_KEY = "override.broker_stops"  # 'on' / 'off' from the Settings page, over PAPISHARES_BROKER_STOPS
-REFUSED_KEY = "stop_plan.refused"  # {"account": {"at", "reason"} | null, "tickers": {t: {"at", "reason"}}}
+REFUSED_KEY = "brokerstops.refused"  # {"account": {"at", "reason"} | null, "tickers": {t: {"at", "reason"}}}
 REFUSAL_RETRY = 86400.0  # a refusal is tried again no more than daily
 STOP_POST_PERIOD = 2.0  # POST /equity/orders/stop: 1 / 2 s
 UNSUPPORTED = re.compile(r"not (?:available|supported|allowed|permitted)|unsupported|order.?type", re.IGNORECASE)
@@ -136,7 +136,7 @@ def live_managed(rows: dict[str, dict[str, Any]], orders: tuple[Order, ...] | li
         order = pending.get(int(row["order_id"]))
         if order is not None:
             out[ticker] = stop_plan.Managed(order.id, float(order.stop_price or row["stop_price"]),
-                                              abs(float(order.quantity)))
+                                            abs(float(order.quantity)))
     return out
 
 
@@ -161,7 +161,7 @@ class StopKeeper:
     @property
     def journal(self) -> OrderJournal:
         return OrderJournal(self.store, self.broker, lambda: self.lease_ok(), self.clock,
-                                         journal_kind=JOURNAL_KIND)
+                            journal_kind=JOURNAL_KIND)
 
     def note(self, ticker: str | None, action: str, message: str, data: dict[str, Any] | None = None) -> None:
         self.store.journal(JOURNAL_KIND, ticker, action, message, data)
@@ -339,10 +339,10 @@ class StopKeeper:
         learned = learned_precisions(self.store)
         selling = selling_tickers(self.store)
         plans = [stop_plan.plan(self.inputs(p, live, rows, excluded, refused, unconfirmed, learned, selling),
-                                  settings, now) for p in snapshot.positions]
+                                settings, now) for p in snapshot.positions]
         self.last_plans = plans
         todo = stop_plan.by_urgency([p for p in plans if p.sends], {p.ticker: p.current_price
-                                                                       for p in snapshot.positions})
+                                                                     for p in snapshot.positions})
         if not todo:
             return frozenset()
         if self.environment == "t212-live" and not self.allow_live:
@@ -395,11 +395,9 @@ class StopKeeper:
     def _wait_for_stop_slot(self) -> None:
         """Wait (at most one period) until the 1 / 2 s stop-order budget has a slot, so the window
         between the cancel and the new placement is two round trips, not the rate limit's period."""
-        slot_in = getattr(self.broker, "order_slot_in", None)
-        if slot_in is not None:
-            wait = min(float(slot_in("POST", "/equity/orders/stop")), STOP_POST_PERIOD + 0.5)
-            if wait > 0:
-                time.sleep(wait)
+        wait = min(float(self.broker.order_slot_in("POST", "/equity/orders/stop")), STOP_POST_PERIOD + 0.5)
+        if wait > 0:
+            time.sleep(wait)
 
     def _once(self, mark: str, ticker: str | None, action: str, message: str) -> None:
         if self.store.execute("INSERT OR IGNORE INTO alert_keys (key, created_at) VALUES (?, ?) RETURNING key",
