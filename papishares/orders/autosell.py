@@ -7,8 +7,9 @@ Treated like a bank payment:
   worker holds the lease, BEFORE the request is sent;
 - an answer that does not prove the outcome (timeout, 5xx, the process killed) leaves the intent
   'intent'/'unknown', and the ticker is blocked until the intent is reconciled with FRESH pending
-  orders and positions: a pending sell or a smaller position means it was placed; otherwise the
-  ticker is held back (`held_tickers`) and the user is alerted until they re-arm it;
+  orders and positions (the one verdict of papishares.orders.reconcile): a pending sell or a smaller
+  position means it was placed; otherwise the ticker is held back (`held_tickers`) and the user is
+  alerted until they re-arm it;
 - every decision (sold, rejected, skipped and why) goes to the journal, once per breach and reason.
 """
 

@@ -8,8 +8,9 @@ user's own `/sell` all go through it, like a bank payment:
 - `sell_market()` / `place_stop()` / `cancel()` send it once (a precision rejection gets exactly one
   truncated retry, from papishares.orders.quantity) and set the row's status from the answer;
 - an answer that proves nothing (timeout, 5xx, unreadable body, the process killed) leaves the row
-  'unknown' (or 'intent'): its owner reconciles it against FRESH `/equity/orders` and
-  `/equity/positions`, and nothing is sent for that ticker until it is settled (`busy()`).
+  'unknown' (or 'intent'): its owner settles it with the one verdict of papishares.orders.reconcile
+  on FRESH `/equity/orders` and `/equity/positions`, and nothing is sent for that ticker until it is
+  settled (`busy()`).
 
 Kinds (also what papishares.history reads as exit reasons, with `origin`):
     market_sell   origin 'auto-sell' | 'telegram' | 'emergency'   -> a sale by the worker

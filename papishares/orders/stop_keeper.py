@@ -2,11 +2,12 @@
 
 Each worker cycle, on a fresh snapshot and in this order:
   1. reconcile managed-stop requests whose outcome is unknown (timeout, 5xx, restart) against
-     `/equity/orders` and `/equity/positions` fetched AFTER them: a placement found pending is
-     adopted, one not found after the grace is 'not_placed' (a later cycle may place it again: a
-     second stop could not double-sell anyway, the first reserves the shares); a cancel whose order
-     is still pending is 'not_cancelled', one whose order is gone is settled;
-  2. account for managed orders that disappeared: the position shrank or closed -> sold at the
+     `/equity/orders` and `/equity/positions` fetched AFTER them, by the one verdict of
+     papishares.orders.reconcile: a placement found pending is adopted, one not found after the
+     grace is 'not_placed' (a later cycle may place it again: a second stop could not double-sell
+     anyway, the first reserves the shares); a cancel whose order is still pending is
+     'not_cancelled', one whose order is gone is settled;
+  2. account for managed orders that disappeared (the same verdict): the position shrank or closed -> sold at the
      broker (journalled, alerted); shown expired by the broker -> placed again (papishares.orders.vanished);
      otherwise cancelled outside Papishares -> alerted, and the position is left out until the user
      takes it back in (`brokerstops on TICKER`);
