@@ -59,7 +59,7 @@ def decimals_of(quantity: float) -> int:
     if not isinstance(quantity, int | float) or not math.isfinite(quantity):
         return 0
     exponent = Decimal(repr(float(quantity))).normalize().as_tuple().exponent
-    return max(0, -int(exponent))  # type: ignore[arg-type]
+    return max(0, -int(exponent))
 
 
 def stated_precision(*texts: str | None) -> int | None:

@@ -45,8 +45,14 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+def _order_of(item: dict[str, Any]) -> dict[str, Any]:
+    """The order inside a history item (`{"order": {...}, "fill": ...}`), or the item itself."""
+    inner = item.get("order")
+    return inner if isinstance(inner, dict) else item
+
+
 def _from_item(item: dict[str, Any]) -> tuple[str | None, list[str]]:
-    order = item.get("order") if isinstance(item.get("order"), dict) else item
+    order = _order_of(item)
     status = order.get("status") if isinstance(order.get("status"), str) else None
     return status, _strings(item)
 
@@ -85,7 +91,6 @@ def evidence(store: Store, order_id: int, newest_history: Callable[[], list[dict
     if items is None:
         return None
     for item in items:
-        order = item.get("order") if isinstance(item.get("order"), dict) else item
-        if str(order.get("id")) == str(order_id):
+        if str(_order_of(item).get("id")) == str(order_id):
             return _from_item(item)
     return None, []
