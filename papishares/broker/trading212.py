@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ import httpx
 
 from papishares.broker import t212_parse as parse
 from papishares.broker.ratebudget import Cached, RateBudget, Reservation, endpoint_key, limit_for, margin_for
+from papishares.broker.t212_history import HistoryPage
 from papishares.config import Secret, Settings
 from papishares.core.errors import (
     AuthError,
@@ -227,11 +229,20 @@ class Trading212Client:
         return value
 
     # -- history (issue 11): one page at a time, through the budgeted GET below ---------------------
-    def history_page(self, kind: str, path: str, patience: float = 0.0) -> Any:
+    def history_page(self, kind: str, path: str, patience: float = 0.0) -> HistoryPage:
         """One page of orders/dividends/transactions history (see papishares.broker.t212_history)."""
         from papishares.broker import t212_history
 
         return t212_history.fetch_page(self, kind, path, patience)
+
+    # -- the account itself ----------------------------------------------------------------------------
+    def reset(self) -> bool:
+        """A real account is never reset."""
+        return False
+
+    def export_report(self, directory: str | Path) -> Path | None:
+        """Trading 212 prepares its CSV report on request: papishares.history.t212_report asks for it."""
+        return None
 
     # -- the Broker protocol: orders (never retried) ------------------------------------------------
     def place_market_order(self, ticker: str, quantity: float, extended_hours: bool = False) -> Order:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from papishares.broker.t212_history import HistoryPage
 from papishares.core.errors import OrderRejected
 from papishares.core.models import Account, BrokerPosition, Exchange, Instrument, Order
 from papishares.demo import simulation as sim
@@ -49,6 +50,7 @@ class DemoBroker:
         self.always_open = always_open
         self.clock = clock
         self._data_times: dict[str, float] = {}
+        self.rate_headers: dict[str, dict[str, str]] = {}  # no rate limits: never any headers
 
     # -- state ----------------------------------------------------------------------------------
     @contextmanager
@@ -62,11 +64,12 @@ class DemoBroker:
         if kind:
             self._data_times[kind] = now
 
-    def reset(self) -> None:
+    def reset(self) -> bool:
         """Start the demo afresh (order ids keep counting up so old journal entries stay unambiguous)."""
         with self.store.transaction() as conn:
             demo_store.reset(self.store)
             self._ensure_seeded(conn, self.clock())
+        return True
 
     def _kv(self, conn: sqlite3.Connection, key: str) -> str | None:
         return demo_store.get(self.store, key)
@@ -246,7 +249,11 @@ class DemoBroker:
             rows = demo_store.recent_orders(self.store, limit)
         return [self._order(r) for r in rows]
 
-    def history_page(self, kind: str, path: str, patience: float = 0.0) -> Any:
+    def probe(self, path: str, params: dict[str, str] | None = None) -> bool:
+        """Every endpoint is served offline (no key, no scopes)."""
+        return True
+
+    def history_page(self, kind: str, path: str, patience: float = 0.0) -> HistoryPage:
         """A page of the demo account's history (papishares.demo.history): a year of it, offline."""
         from papishares.demo import history as demo_history
 
@@ -328,6 +335,10 @@ class DemoBroker:
             order_id = self._insert_order(conn, ticker, "STOP", quantity, now, stop=float(stop_price))
             row = self._row(order_id)
         return self._order(row)
+
+    def order_slot_in(self, method: str, path: str) -> float:
+        """No rate limit: always now."""
+        return 0.0
 
     def cancel_order(self, order_id: int) -> None:
         with self._state() as (conn, now):

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from papishares.broker import Broker
 from papishares.config import Settings
 from papishares.core import units
 from papishares.core.errors import AuthError, BrokerError, MissingScope, PapisharesError, RateLimited
@@ -199,7 +200,7 @@ def check_authentication(settings: Settings, probe: Probe) -> Check:
                  f"{acc.currency}, {len(probe.snapshot.positions)} positions.")
 
 
-def _fetched(broker: Any, kind: str, since: float) -> str:
+def _fetched(broker: Broker, kind: str, since: float) -> str:
     at = broker.data_time(kind)
     if at is None:
         return "answered"
@@ -248,7 +249,7 @@ def _fetch_metadata(service: Any, probe: Probe) -> None:
         probe.metadata_error = str(err)
 
 
-def _metadata_scope(broker: Any, probe: Probe) -> Check:
+def _metadata_scope(broker: Broker, probe: Probe) -> Check:
     name = "scope metadata"
     if "metadata" in probe.missing:
         return Check(name, False, probe.missing["metadata"], SCOPE_FIX.format(scope="metadata"))
@@ -258,13 +259,10 @@ def _metadata_scope(broker: Any, probe: Probe) -> Check:
     return Check(name, True, f"GET /equity/metadata/exchanges {_fetched(broker, 'exchanges', probe.started)}.")
 
 
-def _history_scope(broker: Any, scope: str, path: str, params: dict[str, str]) -> Check:
+def _history_scope(broker: Broker, scope: str, path: str, params: dict[str, str]) -> Check:
     name = f"scope {scope}"
-    probe = getattr(broker, "probe", None)
-    if probe is None:
-        return skip(name, "this broker cannot be probed")
     try:
-        found = probe(path, params)
+        found = broker.probe(path, params)
     except MissingScope as err:
         return Check(name, False, str(err), SCOPE_FIX.format(scope=scope))
     except RateLimited:  # another process (the worker's history sync) spent this minute's budget
@@ -280,7 +278,7 @@ def check_rate_headers(service: Any) -> Check:
     """x-ratelimit-* on the answers this run fetched, and none stricter than the limits we keep to."""
     name = "rate-limit headers"
     broker = service.broker
-    seen: dict[str, dict[str, str]] = getattr(broker, "rate_headers", None) or {}
+    seen: dict[str, dict[str, str]] = broker.rate_headers
     if service.environment == "demo-sim":
         return skip(name, "the built-in demo broker has no rate limits")
     if not seen:

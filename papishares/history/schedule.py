@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
+from papishares.broker import Broker
 from papishares.core.errors import PapisharesError
 from papishares.history import sync as history_sync
 from papishares.store.db import Store
@@ -18,7 +18,7 @@ TIME_BOX = 1.5  # s of history paging per worker cycle at most (plus one request
 
 
 class HistorySchedule:
-    def __init__(self, store: Store, broker: Any, interval: float, *, clock: Callable[[], float] = time.time,
+    def __init__(self, store: Store, broker: Broker, interval: float, *, clock: Callable[[], float] = time.time,
                  time_box: float = TIME_BOX) -> None:
         self.store = store
         self.broker = broker
@@ -27,7 +27,7 @@ class HistorySchedule:
         self.time_box = time_box
 
     def due(self) -> bool:
-        if self.interval <= 0 or not hasattr(self.broker, "history_page"):
+        if self.interval <= 0:
             return False
         if history_sync.in_progress(self.store):
             return True

@@ -18,7 +18,9 @@ from typing import Any
 
 import httpx
 
+from papishares.broker import Broker
 from papishares.broker.ratebudget import Reservation, endpoint_key
+from papishares.broker.trading212 import Trading212Client
 from papishares.core.errors import BrokerError, PapisharesError, RateLimited
 from papishares.store.db import Store
 from papishares.store.keys import Key
@@ -54,12 +56,12 @@ def _reports(data: Any, _key: str) -> list[dict[str, Any]]:
     return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
 
 
-def fetch_report(client: Any, store: Store, directory: str | Path, *, wait: float = 600.0,
+def fetch_report(client: Broker, store: Store, directory: str | Path, *, wait: float = 600.0,
                  since: datetime | None = None, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
                  download: Callable[[str], httpx.Response] | None = None) -> Path:
     """The whole account's report as DIR/trading212-<reportId>.csv. Raises PapisharesError."""
-    if not hasattr(client, "budget"):
+    if not isinstance(client, Trading212Client):
         raise PapisharesError("Only a Trading 212 account has a CSV report; the demo's history is in "
                               "`papishares history export DIR`")
     pending = store.get_json(PENDING_KEY)

@@ -12,8 +12,8 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from papishares.broker import Broker
 from papishares.config import Settings
 from papishares.core.money import FIXED_TO_GBP
 from papishares.history import tax
@@ -37,13 +37,12 @@ def demo_rates() -> dict[str, float]:
     return {**DEMO_EXTRA_RATES, **own}
 
 
-def compute(settings: Settings, store: Store, broker: Any, *, wait: float = 600.0) -> tax.TaxSummary:
+def compute(settings: Settings, store: Store, broker: Broker, *, wait: float = 600.0) -> tax.TaxSummary:
     """Fetch the report (or reuse the one being prepared), run cgt-calc, keep the result.
     Raises PapisharesError / BrokerError with a sentence (report still being prepared, no tool)."""
     if settings.account_type == "isa":
         summary = tax.TaxSummary("the account type", [], [tax.ISA_SENTENCE])
-    elif hasattr(broker, "export_report"):  # the demo: its history in the export's columns
-        path = broker.export_report(reports_dir(settings))
+    elif (path := broker.export_report(reports_dir(settings))) is not None:  # the demo's, in the export's columns
         with tempfile.TemporaryDirectory() as tmp:
             rates = Path(tmp) / "demo_rates.csv"
             tax.write_demo_rates(rates, demo_rates(), DEMO_RATES_FROM,

@@ -7,14 +7,14 @@ Treated like a bank payment:
   worker holds the lease, BEFORE the request is sent;
 - an answer that does not prove the outcome (timeout, 5xx, the process killed) leaves the intent
   'intent'/'unknown', and the ticker is blocked until the intent is reconciled with FRESH pending
-  orders and positions: a pending sell or a smaller position means it was placed; otherwise the
-  ticker is held back (`held_tickers`) and the user is alerted until they re-arm it;
+  orders and positions (the one verdict of papishares.orders.reconcile): a pending sell or a smaller
+  position means it was placed; otherwise the ticker is held back (`held_tickers`) and the user is
+  alerted until they re-arm it;
 - every decision (sold, rejected, skipped and why) goes to the journal, once per breach and reason.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from papishares.broker import Broker
 from papishares.core import data_quality, units
 from papishares.core.models import Order, PositionView, Snapshot
 from papishares.notify import rules as alerts
-from papishares.orders import journal as orderjournal
+from papishares.orders import reconcile
+from papishares.orders.journal import MARKET_SELL, OrderJournal, managed_order_ids, sent_since, unresolved
 from papishares.orders.quantity import sell_quantity
+from papishares.orders.reconcile import Verdict
 from papishares.store import alerts as alert_store
 from papishares.store import intents, positions
 from papishares.store.db import Store
@@ -35,7 +38,6 @@ from papishares.store.quantities import learned_precisions
 
 log = logging.getLogger(__name__)
 
-EPS = 1e-9
 SEEN_KEY = Key.AUTOSELL_SEEN  # {ticker: {"price", "at", "suspect"}}: the lease holder's last look at each price
 SEEN_KEEP = 86400.0  # a look at a position no longer held is forgotten after a day
 
@@ -213,7 +215,7 @@ def unconfirmed_prices(store: Store, snapshot: Snapshot) -> frozenset[str]:
 
 def unresolved_intents(store: Store) -> list[dict[str, Any]]:
     """Market sells (auto-sell's, the user's /sell) whose outcome is not settled yet."""
-    return orderjournal.unresolved(store, orderjournal.MARKET_SELL)
+    return unresolved(store, MARKET_SELL)
 
 
 def done_keys(store: Store, keys: list[str]) -> frozenset[str]:
@@ -230,7 +232,7 @@ class AutoSeller:
     transaction, so a worker that lost its lease can never send."""
 
     store: Store
-    broker: Any  # papishares.broker.Broker
+    broker: Broker
     emit: Emit
     lease_ok: Callable[[], bool] = lambda: True
     environment: str = "demo-sim"
@@ -241,8 +243,8 @@ class AutoSeller:
 
     # -- decisions ---------------------------------------------------------------------------------
     @property
-    def journal(self) -> orderjournal.OrderJournal:
-        return orderjournal.OrderJournal(self.store, self.broker, lambda: self.lease_ok(), self.clock)
+    def journal(self) -> OrderJournal:
+        return OrderJournal(self.store, self.broker, lambda: self.lease_ok(), self.clock)
 
     def context(self, snapshot: Snapshot, fresh: bool, unconfirmed: frozenset[str] = frozenset(),
                 done: frozenset[str] = frozenset(), broker_stop: frozenset[str] = frozenset()) -> SellContext:
@@ -254,10 +256,10 @@ class AutoSeller:
             allow_live=self.allow_live,
             dry_run=self.dry_run,
             held=frozenset(h["ticker"] for h in held_tickers(self.store)),
-            unresolved=frozenset(i["ticker"] for i in orderjournal.unresolved(self.store)),  # any kind
-            sent_since_data=orderjournal.sent_since(self.store, snapshot.data_time.timestamp())
+            unresolved=frozenset(i["ticker"] for i in unresolved(self.store)),  # any kind
+            sent_since_data=sent_since(self.store, snapshot.data_time.timestamp())
             if snapshot.data_time is not None else frozenset(),
-            pending_sell=pending_sells(snapshot.orders, orderjournal.managed_order_ids(self.store)),
+            pending_sell=pending_sells(snapshot.orders, managed_order_ids(self.store)),
             broker_stop=broker_stop,
             done=done,
             precision=learned_precisions(self.store),
@@ -310,7 +312,7 @@ class AutoSeller:
         detail = {"position_quantity": p.quantity, "available": p.quantity_available,
                   "environment": self.environment}
         journal = self.journal
-        if not journal.record(d.key, orderjournal.MARKET_SELL, p.ticker, d.quantity, origin=origin,
+        if not journal.record(d.key, MARKET_SELL, p.ticker, d.quantity, origin=origin,
                               price=p.current_price, stop=p.stop_loss_price, detail=detail, guard=guard):
             log.info("sell of %s not sent: %s already handled, auto-sell switched off or lease not held",
                      p.ticker, d.key)
@@ -344,32 +346,25 @@ class AutoSeller:
         out: list[tuple[str, str]] = []
         if snapshot.stale:
             return out
-        managed = orderjournal.managed_order_ids(self.store)  # our stops are pending sells, not this sale
-        # Only a pending MARKET sell can be this sale (queued at the broker): the user's own resting
-        # stops and limits may sit beside it now that they no longer block the other shares.
-        sells = {o.ticker: o for o in snapshot.orders
-                 if o.is_sell and o.is_pending and o.id not in managed and o.type.upper() == "MARKET"}
+        managed = managed_order_ids(self.store)  # our stops are pending sells, not this sale
         for intent in unresolved_intents(self.store):
             ticker = intent["ticker"]
-            since = float(intent["updated_at"] or intent["created_at"])
-            if not data_since(since):
-                continue  # the data may predate the request: wait for fresher data
-            detail = json.loads(intent["detail"] or "{}")
-            before = float(detail.get("position_quantity") or 0.0)
-            view = snapshot.position(ticker)
-            if ticker in sells:
-                status, note = "placed", f"found pending sell order {sells[ticker].id} at the broker"
-                order_id: int | None = sells[ticker].id
-            elif view is not None and data_quality.hold_reason(view) is not None:
-                continue  # in-doubt position data (a null quantity...) proves nothing: decided on good data
-            elif view is None or view.quantity < before - EPS:
-                status, note, order_id = "filled", "the position is gone or smaller: the sell went through", None
-            elif self.clock() - float(intent["created_at"]) < self.unknown_grace:
-                continue  # the broker may not show it yet: look again next cycle
-            else:
+            order = reconcile.pending_market_sell(snapshot.orders, ticker, managed)
+            seen = reconcile.seen_now(snapshot, ticker, reconcile.intent_since(intent), data_since, order=order,
+                                      within_grace=self.clock() - float(intent["created_at"]) < self.unknown_grace)
+            verdict = reconcile.verdict(reconcile.recorded_intent(intent), seen)
+            if verdict.waits:
+                continue  # the data predates the request, is in doubt, or the broker may not show it yet
+            if verdict is Verdict.NO_ORDER_NO_FILL:
                 self._hold(intent, snapshot)
                 out.append((ticker, "held"))
                 continue
+            order_id: int | None = None
+            if verdict is Verdict.STILL_PENDING and order is not None:  # queued at the broker
+                status, note, order_id = "placed", f"found pending sell order {order.id} at the broker", order.id
+            else:  # FILLED
+                status, note = "filled", "the position is gone or smaller: the sell went through"
+            view = snapshot.position(ticker)
             self.journal.set_status(intent["key"], status, order_id=order_id, note=note)
             self.store.journal("autosell", ticker, "reconciled", f"Earlier sell request for {ticker}: {note}",
                                {"breach": intent["key"], "status": status})

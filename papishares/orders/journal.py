@@ -8,8 +8,9 @@ user's own `/sell` all go through it, like a bank payment:
 - `sell_market()` / `place_stop()` / `cancel()` send it once (a precision rejection gets exactly one
   truncated retry, from papishares.orders.quantity) and set the row's status from the answer;
 - an answer that proves nothing (timeout, 5xx, unreadable body, the process killed) leaves the row
-  'unknown' (or 'intent'): its owner reconciles it against FRESH `/equity/orders` and
-  `/equity/positions`, and nothing is sent for that ticker until it is settled (`busy()`).
+  'unknown' (or 'intent'): its owner settles it with the one verdict of papishares.orders.reconcile
+  on FRESH `/equity/orders` and `/equity/positions`, and nothing is sent for that ticker until it is
+  settled (`busy()`).
 
 Kinds (also what papishares.history reads as exit reasons, with `origin`):
     market_sell   origin 'auto-sell' | 'telegram' | 'emergency'   -> a sale by the worker
@@ -29,12 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from papishares.broker import Broker
 from papishares.core.errors import AuthError, LiveOrdersForbidden, OrderRejected, PapisharesError, RateLimited
 from papishares.core.models import Order
-from papishares.orders import quantity as qty_rules
+from papishares.orders.quantity import is_precision_error, retry_decimals, sell_quantity, stated_precision
 from papishares.store import intents, managed_stops
-from papishares.store import quantities as quantity_store
 from papishares.store.db import Store
+from papishares.store.quantities import learn_precision
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def sent_since(store: Store, moment: float) -> frozenset[str]:
 @dataclass
 class OrderJournal:
     store: Store
-    broker: Any  # papishares.broker.Broker
+    broker: Broker
     lease_ok: Callable[[], bool] = lambda: True
     clock: Callable[[], float] = time.time
     journal_kind: str = "autosell"  # the Activity journal's kind for retries written here
@@ -174,13 +176,13 @@ class OrderJournal:
 
         A stated number is learned for the instrument's next sells, whichever reading it has."""
         texts = (*err.texts, err.detail or "")
-        if not qty_rules.is_precision_error(err.error_type, *texts):
+        if not is_precision_error(err.error_type, *texts):
             return 0.0, 0
-        stated = qty_rules.stated_precision(*texts)
-        decimals = qty_rules.retry_decimals(sent, stated)
+        stated = stated_precision(*texts)
+        decimals = retry_decimals(sent, stated)
         if stated is not None:
-            quantity_store.learn_precision(self.store, ticker, decimals)
-        return qty_rules.sell_quantity(sent, decimals), decimals
+            learn_precision(self.store, ticker, decimals)
+        return sell_quantity(sent, decimals), decimals
 
     def _settle(self, key: str, outcome: Outcome) -> Outcome:
         self.set_status(key, outcome.status, order_id=outcome.order.id if outcome.order else None,

@@ -5,7 +5,7 @@ would find nothing to sell. Instead, once every check of `autosell.checked()` pa
 cancelled through the stop keeper's emergency-exit step (`StopKeeper.release`: an order-journal
 `stop_cancel` intent under the key `tgsell:<conf>:release`, recorded under the lease before it is
 sent), and the market sale follows in the next fresh cycle, checked again. Meanwhile the keeper
-neither places nor moves a stop for that ticker (`stopkeeper.selling_tickers`). A cancel that did
+neither places nor moves a stop for that ticker (`stop_keeper.selling_tickers`). A cancel that did
 not go through, or a stop that filled meanwhile, ends the request with a sentence: nothing more is
 sent. The user's OWN stop is never cancelled (`own_orders_text`).
 """
@@ -17,15 +17,14 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from papishares.core import data_quality
 from papishares.core.models import PositionView, Snapshot
-from papishares.orders import stop_keeper as stopkeeper
-from papishares.orders import stop_plan as brokerstops
+from papishares.orders import reconcile, stop_plan
 from papishares.orders.journal import UNRESOLVED
+from papishares.orders.reconcile import Verdict
+from papishares.orders.stop_keeper import StopKeeper, live_managed, managed_rows
 from papishares.store import intents
 from papishares.store.db import Store
 
-EPS = 1e-9
 WAIT, SELL, DONE = "wait", "sell", "done"
 
 
@@ -33,9 +32,9 @@ def release_key(key: str) -> str:
     return f"{key}:release"
 
 
-def managed_stop(store: Store, snapshot: Snapshot, ticker: str) -> brokerstops.Managed | None:
+def managed_stop(store: Store, snapshot: Snapshot, ticker: str) -> stop_plan.Managed | None:
     """The managed stop of `ticker` as pending in this snapshot, or None."""
-    return stopkeeper.live_managed(stopkeeper.managed_rows(store), snapshot.orders).get(ticker)
+    return live_managed(managed_rows(store), snapshot.orders).get(ticker)
 
 
 def own_orders_text(p: PositionView) -> str:
@@ -52,12 +51,12 @@ def release_intent(store: Store, key: str) -> dict[str, Any] | None:
     return intents.by_key(store, release_key(key))
 
 
-def start(keeper: Any, p: PositionView, m: brokerstops.Managed, key: str) -> tuple[str, str] | None:
+def start(keeper: StopKeeper, p: PositionView, m: stop_plan.Managed, key: str) -> tuple[str, str] | None:
     """Cancel the managed stop for the /sell under `key`. (status, note) for the request, or None when
     nothing was recorded (lease lost, another request on the ticker unsettled): try again next cycle."""
     what = (f"Your /sell of {p.ticker}: the stop Papishares kept at the broker (order {m.order_id}, {m.quantity:g} "
             f"at {m.stop_price:g}) is cancelled first; the sale at market follows on the next fresh cycle.")
-    done = keeper.release(p, brokerstops.release(p.ticker, m), f"🛑 <b>Stop at the broker cancelled for your "
+    done = keeper.release(p, stop_plan.release(p.ticker, m), f"🛑 <b>Stop at the broker cancelled for your "
                           f"/sell: {escape(p.ticker)}</b>", what, key=release_key(key))
     intent = release_intent(keeper.store, key)
     if intent is None:
@@ -81,16 +80,19 @@ def follow(store: Store, intent: dict[str, Any], snapshot: Snapshot,
     if status == "not_cancelled":  # reconciled on data fetched after the cancel: the stop is still there
         return DONE, "rejected", (f"Not sold: the stop at the broker (order {order_id}) could not be cancelled (it "
                                   "is still pending there). Nothing more was sent.")
-    if status != "filled" and not data_since(float(intent["updated_at"] or intent["created_at"])):
-        return WAIT, "releasing", ""  # the released shares (or a fill) show only in data fetched after it
-    if status == "cancelled":
-        return SELL, "releasing", ""  # the sale is checked again on this fresh data (what is available now)
-    detail = json.loads(intent["detail"] or "{}")
-    view = snapshot.position(intent["ticker"])
-    if status != "filled" and view is not None and data_quality.hold_reason(view) is not None:
-        return WAIT, "releasing", ""  # in-doubt position data cannot tell a fill from a refusal
-    shrank = view is None or view.quantity < float(detail.get("position_quantity") or 0) - EPS
-    if status == "filled" or shrank:  # a cancel refused (404) because the stop had just filled
+    if status != "filled":
+        # A cancel the broker answered: cancelled, or refused (a 404 when the stop had just filled). Its
+        # order is not looked for: only the position, fetched after the answer, tells a fill from a refusal.
+        seen = reconcile.seen_now(snapshot, intent["ticker"], reconcile.intent_since(intent), data_since, order=None)
+        verdict = reconcile.verdict(reconcile.recorded_intent(intent), seen)
+        if verdict is Verdict.WAIT_FOR_FRESH_DATA:
+            return WAIT, "releasing", ""  # the released shares (or a fill) show only in data fetched after it
+        if status == "cancelled":
+            return SELL, "releasing", ""  # the sale is checked again on this fresh data (what is available now)
+        if verdict.waits:
+            return WAIT, "releasing", ""  # in-doubt position data cannot tell a fill from a refusal
+        status = "filled" if verdict is Verdict.FILLED else status
+    if status == "filled":
         return DONE, "filled", (f"Not sent: the stop at the broker (order {order_id}) filled meanwhile, so the "
                                 "shares were sold there. Nothing more was sent.")
     why = _note(intent) or status

@@ -2,11 +2,12 @@
 
 Each worker cycle, on a fresh snapshot and in this order:
   1. reconcile managed-stop requests whose outcome is unknown (timeout, 5xx, restart) against
-     `/equity/orders` and `/equity/positions` fetched AFTER them: a placement found pending is
-     adopted, one not found after the grace is 'not_placed' (a later cycle may place it again: a
-     second stop could not double-sell anyway, the first reserves the shares); a cancel whose order
-     is still pending is 'not_cancelled', one whose order is gone is settled;
-  2. account for managed orders that disappeared: the position shrank or closed -> sold at the
+     `/equity/orders` and `/equity/positions` fetched AFTER them, by the one verdict of
+     papishares.orders.reconcile: a placement found pending is adopted, one not found after the
+     grace is 'not_placed' (a later cycle may place it again: a second stop could not double-sell
+     anyway, the first reserves the shares); a cancel whose order is still pending is
+     'not_cancelled', one whose order is gone is settled;
+  2. account for managed orders that disappeared (the same verdict): the position shrank or closed -> sold at the
      broker (journalled, alerted); shown expired by the broker -> placed again (papishares.orders.vanished);
      otherwise cancelled outside Papishares -> alerted, and the position is left out until the user
      takes it back in (`brokerstops on TICKER`);
@@ -18,7 +19,6 @@ exit) are returned: auto-sell leaves them alone this cycle.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -27,19 +27,20 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from papishares.broker import Broker
 from papishares.core import data_quality
-from papishares.core.errors import AuthError
+from papishares.core.errors import AuthError, OrderRejected
 from papishares.core.models import Order, PositionView, Snapshot
 from papishares.notify import rules as alerts
-from papishares.orders import journal as orderjournal
-from papishares.orders import stop_plan as brokerstops
-from papishares.orders import vanished as stopgone
+from papishares.orders import reconcile, stop_plan, vanished
+from papishares.orders.journal import STOP_CANCEL, STOP_PLACE, OrderJournal, managed_order_ids, unresolved
+from papishares.orders.reconcile import KEPT_STOP, Recorded, Verdict
 from papishares.orders.stop_plan import StopInputs, StopPlan, StopSettings
 from papishares.store import alerts as alert_store
 from papishares.store import intents, managed_stops, manual_sells
-from papishares.store import quantities as quantity_store
 from papishares.store.db import Store
 from papishares.store.keys import AlertFamily, Key
+from papishares.store.quantities import learned_precisions
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ OVERRIDE_KEY = Key.BROKER_STOPS_OVERRIDE  # 'on' / 'off' from the Settings page,
 REFUSED_KEY = Key.BROKER_STOPS_REFUSED  # {"account": {"at", "reason"} | null, "tickers": {t: {"at", "reason"}}}
 REFUSAL_RETRY = 86400.0  # a refusal is tried again no more than daily
 STOP_POST_PERIOD = 2.0  # POST /equity/orders/stop: 1 / 2 s
-EPS = 1e-9
 UNSUPPORTED = re.compile(r"not (?:available|supported|allowed|permitted)|unsupported|order.?type", re.IGNORECASE)
 
 
@@ -129,15 +129,15 @@ def selling_tickers(store: Store) -> frozenset[str]:
 
 
 def live_managed(rows: dict[str, dict[str, Any]], orders: Sequence[Order]
-                 ) -> dict[str, brokerstops.Managed]:
+                 ) -> dict[str, stop_plan.Managed]:
     """Managed rows whose order is pending at the broker, with the broker's own price and quantity."""
     pending = {o.id: o for o in orders if o.is_pending}
     out = {}
     for ticker, row in rows.items():
         order = pending.get(int(row["order_id"]))
         if order is not None:
-            out[ticker] = brokerstops.Managed(order.id, float(order.stop_price or row["stop_price"]),
-                                              abs(float(order.quantity)))
+            out[ticker] = stop_plan.Managed(order.id, float(order.stop_price or row["stop_price"]),
+                                            abs(float(order.quantity)))
     return out
 
 
@@ -145,7 +145,7 @@ def live_managed(rows: dict[str, dict[str, Any]], orders: Sequence[Order]
 @dataclass
 class StopKeeper:
     store: Store
-    broker: Any
+    broker: Broker
     emit: Callable[[alerts.AlertEvent], Any]
     lease_ok: Callable[[], bool] = lambda: True
     environment: str = "demo-sim"
@@ -160,9 +160,9 @@ class StopKeeper:
     last_plans: list[StopPlan] = field(default_factory=list)
 
     @property
-    def journal(self) -> orderjournal.OrderJournal:
-        return orderjournal.OrderJournal(self.store, self.broker, lambda: self.lease_ok(), self.clock,
-                                         journal_kind=JOURNAL_KIND)
+    def journal(self) -> OrderJournal:
+        return OrderJournal(self.store, self.broker, lambda: self.lease_ok(), self.clock,
+                            journal_kind=JOURNAL_KIND)
 
     def note(self, ticker: str | None, action: str, message: str, data: dict[str, Any] | None = None) -> None:
         self.store.journal(JOURNAL_KIND, ticker, action, message, data)
@@ -188,49 +188,55 @@ class StopKeeper:
 
     # -- 1. reconciliation ------------------------------------------------------------------------
     def reconcile(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> None:
-        managed_ids = orderjournal.managed_order_ids(self.store)
-        pending = [o for o in snapshot.orders if o.is_pending and o.is_sell]
+        """Settle the cancels, then the placements, whose outcome is unproven (papishares.orders.reconcile)."""
+        managed_ids = managed_order_ids(self.store)  # as at the start: an adopted placement is not "ours" yet
+        for intent in unresolved(self.store, STOP_CANCEL):
+            self._reconcile_cancel(intent, snapshot, data_since)
+        for intent in unresolved(self.store, STOP_PLACE):
+            self._reconcile_placement(intent, snapshot, data_since, managed_ids)
+
+    def _reconcile_cancel(self, intent: dict[str, Any], snapshot: Snapshot, data_since: Callable[[float], bool]
+                          ) -> None:
+        ticker = intent["ticker"]
+        order_id = int(intent["broker_order_id"] or 0)
+        seen = reconcile.seen_now(snapshot, ticker, reconcile.intent_since(intent), data_since,
+                                  order=reconcile.pending_sell_order(snapshot.orders, order_id))
+        verdict = reconcile.verdict(reconcile.recorded_intent(intent), seen)
+        if verdict.waits:
+            return  # data from before the cancel, or in doubt (filled or cancelled cannot be told): good data will
         journal = self.journal
-        for kind in (orderjournal.STOP_CANCEL, orderjournal.STOP_PLACE):
-            for intent in orderjournal.unresolved(self.store, kind):
-                if not data_since(float(intent["updated_at"] or intent["created_at"])):
-                    continue
-                ticker = intent["ticker"]
-                detail = json.loads(intent["detail"] or "{}")
-                view = snapshot.position(ticker)
-                if kind == orderjournal.STOP_CANCEL:
-                    order_id = int(intent["broker_order_id"] or 0)
-                    if any(o.id == order_id for o in pending):
-                        journal.set_status(intent["key"], "not_cancelled", note="still pending at the broker")
-                        self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id}: it is still "
-                                  "pending at the broker (not cancelled)", {"key": intent["key"]})
-                        continue
-                    if view is not None and data_quality.hold_reason(view) is not None:
-                        continue  # filled or cancelled: in-doubt position data cannot tell, good data will
-                    shrank = view is None or view.quantity < float(detail.get("position_quantity") or 0) - EPS
-                    managed_stops.forget(self.store, ticker, order_id)
-                    status = "filled" if shrank else "cancelled"
-                    journal.set_status(intent["key"], status, note="gone from the pending orders")
-                    if shrank:
-                        self._sold_at_broker(ticker, order_id, float(intent["stop_price"] or 0),
-                                             float(intent["quantity"]), snapshot)
-                    else:
-                        self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id} went through",
-                                  {"key": intent["key"]})
-                    continue
-                found = [o for o in pending if o.ticker == ticker and o.id not in managed_ids
-                         and o.type.upper() == "STOP" and o.stop_price is not None
-                         and abs(o.stop_price - float(intent["stop_price"] or 0)) < 1e-6]
-                if found:
-                    order = max(found, key=lambda o: o.id)
-                    self._adopt(ticker, order, float(detail.get("position_quantity") or 0))
-                    journal.set_status(intent["key"], "placed", order_id=order.id, note="found pending at the broker")
-                    self.note(ticker, "reconciled", f"Earlier stop placement found pending (order {order.id})",
-                              {"key": intent["key"], "order_id": order.id})
-                elif self.clock() - float(intent["created_at"]) >= self.unknown_grace:
-                    journal.set_status(intent["key"], "not_placed", note="not in the pending orders")
-                    self.note(ticker, "reconciled", "Earlier stop placement is not at the broker: not placed",
-                              {"key": intent["key"]})
+        if verdict is Verdict.STILL_PENDING:
+            journal.set_status(intent["key"], "not_cancelled", note="still pending at the broker")
+            self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id}: it is still "
+                      "pending at the broker (not cancelled)", {"key": intent["key"]})
+            return
+        managed_stops.forget(self.store, ticker, order_id)
+        filled = verdict is Verdict.FILLED
+        journal.set_status(intent["key"], "filled" if filled else "cancelled", note="gone from the pending orders")
+        if filled:
+            self._sold_at_broker(ticker, order_id, float(intent["stop_price"] or 0),
+                                 float(intent["quantity"]), snapshot)
+        else:
+            self.note(ticker, "reconciled", f"Earlier cancel of stop order {order_id} went through",
+                      {"key": intent["key"]})
+
+    def _reconcile_placement(self, intent: dict[str, Any], snapshot: Snapshot, data_since: Callable[[float], bool],
+                             managed_ids: frozenset[int]) -> None:
+        ticker = intent["ticker"]
+        order = reconcile.pending_stop_at(snapshot.orders, ticker, float(intent["stop_price"] or 0), managed_ids)
+        seen = reconcile.seen_now(snapshot, ticker, reconcile.intent_since(intent), data_since, order=order,
+                                  within_grace=self.clock() - float(intent["created_at"]) < self.unknown_grace)
+        recorded = reconcile.recorded_intent(intent)
+        verdict = reconcile.verdict(recorded, seen)
+        if verdict is Verdict.STILL_PENDING and order is not None:
+            self._adopt(ticker, order, recorded.position_quantity)
+            self.journal.set_status(intent["key"], "placed", order_id=order.id, note="found pending at the broker")
+            self.note(ticker, "reconciled", f"Earlier stop placement found pending (order {order.id})",
+                      {"key": intent["key"], "order_id": order.id})
+        elif verdict is Verdict.NO_ORDER_NO_FILL:
+            self.journal.set_status(intent["key"], "not_placed", note="not in the pending orders")
+            self.note(ticker, "reconciled", "Earlier stop placement is not at the broker: not placed",
+                      {"key": intent["key"]})
 
     def _adopt(self, ticker: str, order: Order, position_quantity: float) -> None:
         self._record_managed(ticker, order.id, float(order.stop_price or 0), abs(order.quantity), position_quantity)
@@ -245,20 +251,23 @@ class StopKeeper:
     def account(self, snapshot: Snapshot, data_since: Callable[[float], bool]) -> frozenset[str]:
         """Returns the tickers whose stop left the pending orders but whose end cannot be told yet:
         nothing is placed for them this cycle (a placement would overwrite the record of the old one)."""
-        pending = {o.id for o in snapshot.orders if o.is_pending}
-        busy = {i["ticker"] for i in orderjournal.unresolved(self.store)}
+        busy = {i["ticker"] for i in unresolved(self.store)}
         undecided: set[str] = set()
-        newest_history = stopgone.first_page_reader(self.broker)  # one GET at most, for every stop gone
+        newest_history = vanished.first_page_reader(self.broker)  # one GET at most, for every stop gone
         for ticker, row in managed_rows(self.store).items():
-            if int(row["order_id"]) in pending or ticker in busy or not data_since(float(row["placed_at"])):
-                continue
-            view = snapshot.position(ticker)
-            if view is not None and data_quality.hold_reason(view) is not None:
+            if ticker in busy:
+                continue  # its unsettled request is reconciled first
+            order_id = int(row["order_id"])
+            seen = reconcile.seen_now(snapshot, ticker, float(row["placed_at"]), data_since,
+                                      order=reconcile.pending_order(snapshot.orders, order_id))
+            verdict = reconcile.verdict(Recorded(KEPT_STOP, float(row["position_quantity"] or 0)), seen)
+            if verdict in (Verdict.STILL_PENDING, Verdict.WAIT_FOR_FRESH_DATA):
+                continue  # still kept, or the data may predate its placement
+            if verdict is Verdict.WAIT_DATA_IN_DOUBT:
                 undecided.add(ticker)
                 continue  # in-doubt data proves nothing about the order: decided on good data
-            shrank = view is None or view.quantity < float(row["position_quantity"] or 0) - EPS
-            order_id = int(row["order_id"])
-            found = None if shrank else stopgone.evidence(self.store, order_id, newest_history)
+            shrank = verdict is Verdict.FILLED
+            found = None if shrank else vanished.evidence(self.store, order_id, newest_history)
             if not shrank and found is None:
                 undecided.add(ticker)
                 continue  # the history could not be read now: asked again next cycle
@@ -267,8 +276,8 @@ class StopKeeper:
                 self._sold_at_broker(ticker, order_id, float(row["stop_price"]), float(row["quantity"]), snapshot)
                 continue
             status, texts = found or (None, [])
-            why = stopgone.classify(status, texts)
-            if why != stopgone.USER:
+            why = vanished.classify(status, texts)
+            if why != vanished.USER:
                 self._expired(ticker, row, status, why)
                 continue
             reason = f"its stop order {order_id} at {row['stop_price']:g} was cancelled outside Papishares"
@@ -291,14 +300,14 @@ class StopKeeper:
     def _sold_at_broker(self, ticker: str, order_id: int, stop_price: float, quantity: float,
                         snapshot: Snapshot) -> None:
         message = f"Sold at the broker: managed stop order {order_id} ({quantity:g} at {stop_price:g}) filled"
-        intents.mark_filled(self.store, orderjournal.STOP_PLACE, order_id, self.clock())
+        intents.mark_filled(self.store, STOP_PLACE, order_id, self.clock())
         self.note(ticker, "filled", message, {"order_id": order_id, "stop_price": stop_price, "quantity": quantity,
                                               "exit_reason": "broker stop"})
         self.alert("broker_stop_filled", f"✅ <b>Sold at the broker: {escape(ticker)}</b>", ticker, message + ".",
                    key=AlertFamily.BROKER_STOP.of("filled", order_id))
 
     # -- 3. plan and act ----------------------------------------------------------------------------
-    def inputs(self, p: PositionView, live: dict[str, brokerstops.Managed], rows: dict[str, dict[str, Any]],
+    def inputs(self, p: PositionView, live: dict[str, stop_plan.Managed], rows: dict[str, dict[str, Any]],
                excluded: dict[str, Any], refused: tuple[bool, frozenset[str]], unconfirmed: frozenset[str],
                learned: dict[str, int], selling: frozenset[str] = frozenset()) -> StopInputs:
         row = rows.get(p.ticker)
@@ -316,19 +325,19 @@ class StopKeeper:
         return StopSettings(enabled(self.store, self.default_on), self.min_move_pct, self.interval,
                             self.store.autosell_enabled)
 
-    def act(self, snapshot: Snapshot, rows: dict[str, dict[str, Any]], live: dict[str, brokerstops.Managed],
+    def act(self, snapshot: Snapshot, rows: dict[str, dict[str, Any]], live: dict[str, stop_plan.Managed],
             unconfirmed: frozenset[str]) -> frozenset[str]:
         now = self.clock()
         settings = self.settings()
         excluded = exclusions(self.store)
         refused = refused_now(self.store, now)
-        learned = quantity_store.learned_precisions(self.store)
+        learned = learned_precisions(self.store)
         selling = selling_tickers(self.store)
-        plans = [brokerstops.plan(self.inputs(p, live, rows, excluded, refused, unconfirmed, learned, selling),
-                                  settings, now) for p in snapshot.positions]
+        plans = [stop_plan.plan(self.inputs(p, live, rows, excluded, refused, unconfirmed, learned, selling),
+                                settings, now) for p in snapshot.positions]
         self.last_plans = plans
-        todo = brokerstops.by_urgency([p for p in plans if p.sends], {p.ticker: p.current_price
-                                                                       for p in snapshot.positions})
+        todo = stop_plan.by_urgency([p for p in plans if p.sends], {p.ticker: p.current_price
+                                                                     for p in snapshot.positions})
         if not todo:
             return frozenset()
         if self.environment == "t212-live" and not self.allow_live:
@@ -343,26 +352,26 @@ class StopKeeper:
             if view is None:
                 continue
             if self.dry_run:
-                what = "cancel" if plan.action in (brokerstops.CANCEL, brokerstops.EMERGENCY) else "place"
+                what = "cancel" if plan.action in (stop_plan.CANCEL, stop_plan.EMERGENCY) else "place"
                 self._once(AlertFamily.BROKER_STOP.of("dry", plan.ticker, plan.action, f"{plan.stop_price:g}", f"{plan.quantity:g}"),
                            plan.ticker, f"would_{what}",
                            f"Would {plan.action} the stop at the broker: {plan.quantity:g} at {plan.stop_price:g} "
                            f"({plan.reason}; dry run, nothing sent)")
                 continue
-            if plan.action in (brokerstops.PLACE, brokerstops.MOVE):
+            if plan.action in (stop_plan.PLACE, stop_plan.MOVE):
                 if places_left <= 0:
                     continue  # the next cycle: the stop-order rate limit serves one every 2 s
                 places_left -= 1
-            if plan.action == brokerstops.PLACE:
+            if plan.action == stop_plan.PLACE:
                 self._place(view, plan, "placed", names=[p.ticker for p in snapshot.positions])
-            elif plan.action == brokerstops.MOVE:
+            elif plan.action == stop_plan.MOVE:
                 self._wait_for_stop_slot()  # cancel only when the new stop can follow at once
                 cancelled_at = self.clock()
                 if self._cancel(view, plan, "move"):
                     self._place(view, plan, "moved", cancelled_at, [p.ticker for p in snapshot.positions])
-            elif plan.action == brokerstops.CANCEL:
+            elif plan.action == stop_plan.CANCEL:
                 self._cancel(view, plan, plan.reason)
-            elif plan.action == brokerstops.EMERGENCY and self.release(
+            elif plan.action == stop_plan.EMERGENCY and self.release(
                     view, plan, f"🚨 <b>Emergency exit: {escape(plan.ticker)}</b>",
                     f"The price {view.current_price:g} reached the calculated stop {view.stop_loss_price:g} "
                     f"above the stop at the broker ({plan.stop_price:g}): that order is cancelled and auto-sell "
@@ -381,11 +390,9 @@ class StopKeeper:
     def _wait_for_stop_slot(self) -> None:
         """Wait (at most one period) until the 1 / 2 s stop-order budget has a slot, so the window
         between the cancel and the new placement is two round trips, not the rate limit's period."""
-        slot_in = getattr(self.broker, "order_slot_in", None)
-        if slot_in is not None:
-            wait = min(float(slot_in("POST", "/equity/orders/stop")), STOP_POST_PERIOD + 0.5)
-            if wait > 0:
-                time.sleep(wait)
+        wait = min(float(self.broker.order_slot_in("POST", "/equity/orders/stop")), STOP_POST_PERIOD + 0.5)
+        if wait > 0:
+            time.sleep(wait)
 
     def _once(self, mark: str, ticker: str | None, action: str, message: str) -> None:
         if alert_store.claim(self.store, mark, self.clock()):
@@ -400,7 +407,7 @@ class StopKeeper:
             return managed_stops.has(self.store, p.ticker, order_id)
 
         journal = self.journal
-        if not journal.record(key, orderjournal.STOP_CANCEL, p.ticker, plan.quantity, origin=ORIGIN,
+        if not journal.record(key, STOP_CANCEL, p.ticker, plan.quantity, origin=ORIGIN,
                               price=p.current_price, stop=p.stop_loss_price, stop_price=plan.stop_price,
                               detail={"position_quantity": p.quantity, "why": why}, guard=ours_still,
                               order_id=order_id):
@@ -422,7 +429,7 @@ class StopKeeper:
             return not managed_stops.has(self.store, p.ticker)
 
         journal = self.journal
-        if not journal.record(key, orderjournal.STOP_PLACE, p.ticker, plan.quantity, origin=ORIGIN,
+        if not journal.record(key, STOP_PLACE, p.ticker, plan.quantity, origin=ORIGIN,
                               price=p.current_price, stop=p.stop_loss_price, stop_price=plan.stop_price,
                               detail={"position_quantity": p.quantity, "reason": plan.reason}, guard=none_managed):
             return
@@ -442,7 +449,7 @@ class StopKeeper:
             self._refuse(p.ticker, str(out.error), names or [p.ticker])
 
     @staticmethod
-    def _is_refusal(err: Any) -> bool:
+    def _is_refusal(err: OrderRejected) -> bool:
         """A refusal of the order type (not a quantity, price or availability problem of this moment)."""
         kind = (err.error_type or "").lower()
         return not any(w in kind for w in ("precision", "not-owned", "quantity", "price", "funds"))

@@ -19,6 +19,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from papishares.broker import Broker
+from papishares.broker.t212_history import first_request
 from papishares.store import history as history_store
 from papishares.store.db import Store
 
@@ -44,17 +46,21 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _from_item(item: dict[str, Any]) -> tuple[str | None, list[str]]:
+def _order_of(item: dict[str, Any]) -> dict[str, Any]:
+    """The order inside a history item (`{"order": {...}, "fill": ...}`), or the item itself."""
     inner = item.get("order")
-    order: dict[str, Any] = inner if isinstance(inner, dict) else item
+    return inner if isinstance(inner, dict) else item
+
+
+def _from_item(item: dict[str, Any]) -> tuple[str | None, list[str]]:
+    order = _order_of(item)
     status = order.get("status") if isinstance(order.get("status"), str) else None
     return status, _strings(item)
 
 
-def first_page_reader(broker: Any) -> Callable[[], list[dict[str, Any]] | None]:
+def first_page_reader(broker: Broker) -> Callable[[], list[dict[str, Any]] | None]:
     """The newest page of `/equity/history/orders`, fetched at most once per reader (one per cycle,
-    whatever the number of stops gone) on a free rate-limit slot only; [] for a broker without
-    history, None when it cannot be read now."""
+    whatever the number of stops gone) on a free rate-limit slot only; None when it cannot be read now."""
     cache: list[list[dict[str, Any]] | None] = []
 
     def read() -> list[dict[str, Any]] | None:
@@ -65,18 +71,13 @@ def first_page_reader(broker: Any) -> Callable[[], list[dict[str, Any]] | None]:
     return read
 
 
-def _fetch_first_page(broker: Any) -> list[dict[str, Any]] | None:
-    fetch = getattr(broker, "history_page", None)
-    if fetch is None:
-        return []
-    from papishares.broker.t212_history import first_request
-
+def _fetch_first_page(broker: Broker) -> list[dict[str, Any]] | None:
     try:
-        page = fetch("orders", first_request("orders"), patience=0.0)
+        page = broker.history_page("orders", first_request("orders"), patience=0.0)
     except Exception as err:  # noqa: BLE001 - rate-limited, down: decided with fresher evidence later
         log.info("orders history not readable now: %s", type(err).__name__)
         return None
-    return [i for i in getattr(page, "items", None) or [] if isinstance(i, dict)]
+    return [i for i in page.items if isinstance(i, dict)]
 
 
 def evidence(store: Store, order_id: int, newest_history: Callable[[], list[dict[str, Any]] | None]
@@ -91,8 +92,6 @@ def evidence(store: Store, order_id: int, newest_history: Callable[[], list[dict
     if items is None:
         return None
     for item in items:
-        inner = item.get("order")
-        order: dict[str, Any] = inner if isinstance(inner, dict) else item
-        if str(order.get("id")) == str(order_id):
+        if str(_order_of(item).get("id")) == str(order_id):
             return _from_item(item)
     return None, []

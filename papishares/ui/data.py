@@ -249,10 +249,8 @@ def send_test_alert(settings: Settings) -> str:
 
 def reset_demo(settings: Settings) -> str:
     broker = service(settings).broker
-    reset = getattr(broker, "reset", None)
-    if settings.environment != "demo-sim" or reset is None:
+    if settings.environment != "demo-sim" or not broker.reset():
         return "Only the built-in demo account can be reset."
-    reset()
     clear_all()
     return "Demo account reset."
 

@@ -52,3 +52,41 @@ def test_is_precision_error_any_shape():
 def test_retry_decimals_both_readings(sent, stated, expected):
     assert q.retry_decimals(sent, stated) == expected
     assert q.truncate(sent, q.retry_decimals(sent, stated)) <= sent
+
+
+# -- what each instrument accepts, learned from rejections (papishares.store.quantities) ---------------------
+def test_a_learned_precision_is_kept_per_instrument_clamped_to_what_orders_accept(tmp_path):
+    from papishares.store.db import Store
+    from papishares.store.quantities import KEY, learn_precision, learned_precision, learned_precisions
+
+    store = Store(tmp_path / "q.db")
+    try:
+        assert learned_precisions(store) == {} and learned_precision(store, "RRl_EQ") is None
+        learn_precision(store, "RRl_EQ", 2)
+        learn_precision(store, "FRAC_US_EQ", 9)  # never more than an order may carry
+        learn_precision(store, "WHOLE_EQ", -1)
+        assert learned_precisions(store) == {"RRl_EQ": 2, "FRAC_US_EQ": q.MAX_ORDER_DECIMALS, "WHOLE_EQ": 0}
+        learn_precision(store, "RRl_EQ", 1)  # a later rejection says fewer: the newest word counts
+        assert learned_precision(store, "RRl_EQ") == 1
+        assert q.sell_quantity(10.5678, learned_precision(store, "RRl_EQ")) == 10.5
+        again = Store(tmp_path / "q.db")  # every process reads the same
+        try:
+            assert learned_precisions(again) == {"RRl_EQ": 1, "FRAC_US_EQ": 4, "WHOLE_EQ": 0}
+        finally:
+            again.close()
+        for broken in ("not json", "[1, 2]", '{"A": "2", "B": true, "C": -1, "D": 3}'):
+            store.set(KEY, broken)
+            assert learned_precisions(store) == ({"D": 3} if broken.startswith("{") else {})
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("learned", "expected"), [(None, 4), (0, 0), (2, 2), (4, 4), (7, 4), (-3, 0)])
+def test_allowed_decimals(learned, expected):
+    assert q.allowed_decimals(learned) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(12.0903, 4), (7.0, 0), (0.5, 1), (1e-4, 4), (math.nan, 0),
+                                                 (100.0, 0)])
+def test_decimals_of(value, expected):
+    assert q.decimals_of(value) == expected
