@@ -10,6 +10,7 @@ across Python.
 from __future__ import annotations
 
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +150,7 @@ def states(store: Store) -> dict[str, dict[str, Any]]:
     return {r["ticker"]: {k: v for k, v in r.items() if k != "account"} for r in rows}
 
 
-def forget_closed(store: Store, open_tickers: set[str], now: float | None = None,
+def forget_closed(store: Store, open_tickers: AbstractSet[str], now: float | None = None,
                   grace: float = CLOSED_GRACE_S) -> list[str]:
     """Drop the state of positions missing from the broker's answers for longer than `grace`.
 

@@ -25,6 +25,7 @@ from papishares.orders.journal import (
     sent_since,
     unresolved,
 )
+from papishares.store import intents
 from papishares.store.db import Store
 from papishares.store.quantities import learned_precision
 from tests.conftest import t212_settings_for
@@ -117,7 +118,7 @@ def test_nothing_is_recorded_without_the_lease_a_passing_guard_or_while_the_tick
     assert not journal.record("d", MARKET_SELL, TSLA, 1.0, origin="auto-sell")  # "c" is unsettled
     assert journal.record("e", MARKET_SELL, "AAPL_US_EQ", 1.0, origin="auto-sell")  # another ticker is free
     journal.set_status("c", "not_placed")
-    store.execute("INSERT INTO held_tickers (ticker, reason, since) VALUES (?, 'unknown outcome', 0)", (TSLA,))
+    intents.hold(store, TSLA, "unknown outcome", 0)
     assert busy(store.conn, TSLA)
     assert not journal.record("f", MARKET_SELL, TSLA, 1.0, origin="auto-sell")  # held until re-armed
     assert [r["key"] for r in store.query("SELECT key FROM sell_intents ORDER BY id")] == ["c", "e"]
