@@ -11,11 +11,11 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from papishares.app.build import open_store
 from papishares.app.logs import configure_logging
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.history import cli as history_cli
-from papishares.store.db import Store
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_BROKER = 0, 1, 2, 3
 log = logging.getLogger("papishares")
@@ -100,7 +100,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.commands import autosell, render_cli
 
-    store = Store(settings.db_path, settings.account_name)
+    store = open_store(settings)
     if args.action in ("on", "off"):
         print(render_cli.autosell_word(autosell.switch(store, args.action == "on")))
         return EXIT_OK
@@ -118,7 +118,7 @@ def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.commands import brokerstops, render_cli
 
-    store = Store(settings.db_path, settings.account_name)
+    store = open_store(settings)
     if args.action == "status":
         print("\n".join(render_cli.brokerstops_lines(brokerstops.status(store, settings.broker_stops))))
     elif args.action == "off":
@@ -131,7 +131,7 @@ def cmd_brokerstops(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.commands.health import worker_health
 
-    health = worker_health(Store(settings.db_path, settings.account_name), settings)
+    health = worker_health(open_store(settings), settings)
     _print_json(health.to_json())
     return EXIT_OK if health.healthy else EXIT_FAIL
 
@@ -147,7 +147,7 @@ def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.app.build import demo_broker
 
-    demo_broker(settings, Store(settings.db_path, settings.account_name)).reset()
+    demo_broker(settings, open_store(settings)).reset()
     print("demo account reset")
     return EXIT_OK
 

@@ -65,10 +65,15 @@ def make_market_data(settings: Settings, store: Store) -> MarketData:
     return CachedMarketData(source, store)
 
 
+def open_store(settings: Settings) -> Store:
+    """The store of the configured account (the file's only one, until several accounts exist)."""
+    return Store(settings.db_path, settings.account_name, sole=True)
+
+
 def build(settings: Settings | None = None, store: Store | None = None) -> App:
     """Everything for one front end; the settings from the environment when none are given."""
     settings = settings or load_settings()
-    store = store or Store(settings.db_path, settings.account_name)
+    store = store or open_store(settings)
     broker = make_broker(settings, store)
     market = make_market_data(settings, store)
     return App(settings, store, broker, market, Service(settings, store, broker, market))

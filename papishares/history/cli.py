@@ -36,9 +36,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from papishares.store.db import Store
+    from papishares.app.build import open_store
 
-    store = Store(settings.db_path, settings.account_name)
+    store = open_store(settings)
     if args.action == "trades":
         from papishares.history.book import trades_json
 

@@ -27,7 +27,7 @@ from typing import Any
 from papishares.store import positions
 from papishares.store.keys import SHARED, Key, is_shared
 from papishares.store.positions import CLOSED_GRACE_S, PriceRecord
-from papishares.store.schema import SCHEMA_VERSION, upgrade
+from papishares.store.schema import SCHEMA_VERSION, rename_account, upgrade
 
 __all__ = ["BUSY_TIMEOUT_MS", "CLOSED_GRACE_S", "DEFAULT_ACCOUNT", "PriceRecord", "SCHEMA_VERSION", "Store"]
 
@@ -39,7 +39,9 @@ ACCOUNT_NAME = re.compile(r"[a-z0-9_]+")
 class Store:
     """Thread-safe access to the SQLite file for one account (one connection, serialised by a lock)."""
 
-    def __init__(self, path: str | Path, account: str = DEFAULT_ACCOUNT) -> None:
+    def __init__(self, path: str | Path, account: str = DEFAULT_ACCOUNT, *, sole: bool = False) -> None:
+        """`sole`: this is the file's only account, so rows kept under an earlier name of it (the
+        account type changed) are its own: they follow the new name instead of vanishing from view."""
         if not ACCOUNT_NAME.fullmatch(account):
             raise ValueError(f"an account name is lowercase letters, digits and _, not {account!r}")
         self.path = Path(path)
@@ -54,6 +56,8 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0  # transactions open on the thread holding the lock
         self.migrate()
+        if sole:
+            self._adopt_earlier_name()
 
     def close(self) -> None:
         with self._lock:
@@ -105,6 +109,20 @@ class Store:
         """Run an INSERT; the new row's id."""
         with self._lock:
             return int(self.conn.execute(sql, params).lastrowid or 0)
+
+    def _adopt_earlier_name(self) -> None:
+        """The one account's rows move to its current name when the file last knew it by another."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT value FROM kv WHERE account = ? AND key = ?",
+                               (SHARED, Key.SOLE_ACCOUNT)).fetchone()
+            earlier = row[0] if row else None
+            if earlier == self.account:
+                return
+            if earlier:
+                rename_account(conn, earlier, self.account)
+            conn.execute("INSERT INTO kv (account, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT(account, key) DO UPDATE SET value = excluded.value, "
+                         "updated_at = excluded.updated_at", (SHARED, Key.SOLE_ACCOUNT, self.account, time.time()))
 
     def schema_version(self) -> int:
         return int(self.execute("PRAGMA user_version")[0][0])

@@ -34,6 +34,7 @@ class Key(StrEnum):
     NOTIFY_MUTE_UNTIL = "notify.mute_until"
     TELEGRAM_OFFSET = "telegram.offset"
     WORKER_STANDBY = "worker.standby"
+    SOLE_ACCOUNT = "store.sole_account"  # the name the file's only account had when last opened
 
 
 class KeyFamily(StrEnum):

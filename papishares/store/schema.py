@@ -242,6 +242,15 @@ def _v8(conn: sqlite3.Connection, account: str) -> None:
         conn.execute(statement)
 
 
+ACCOUNT_TABLES = ("kv", *_REKEYED, *_GAIN_ACCOUNT)
+
+
+def rename_account(conn: sqlite3.Connection, old: str, new: str) -> None:
+    """Every per-account row of `old` becomes `new`'s (inside the caller's transaction)."""
+    for table in ACCOUNT_TABLES:
+        conn.execute(f"UPDATE {table} SET account = ? WHERE account = ?", (new, old))  # noqa: S608
+
+
 STEPS: dict[int, Step] = {1: _V1, 2: _V2, 3: _V3, 5: _V5, 6: _V6, 7: _V7, 8: _v8}
 SCHEMA_VERSION = max(STEPS)
 

@@ -106,3 +106,19 @@ def test_a_new_file_and_an_upgraded_one_have_the_same_schema(v7_file: Any, tmp_p
 def test_an_account_name_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="lowercase"):
         Store(tmp_path / "x.db", account="Invest; DROP")
+
+
+def test_the_sole_account_keeps_its_rows_when_its_name_changes(v7_file: Any) -> None:
+    """PAPISHARES_ACCOUNT_TYPE changed on an existing file: the one account's stops, high-water marks,
+    flag and journal follow it instead of vanishing (a second named account never takes them)."""
+    path, _ = v7_file
+    Store(path, account="invest", sole=True).close()
+    moved = Store(path, account="isa", sole=True)
+    assert moved.autosell_enabled and set(moved.position_states()) == {"ticker-1", "ticker-2"}
+    assert [e["kind"] for e in moved.journal_entries()] == ["kind-2", "kind-1"]
+    assert moved.get(Key.TELEGRAM_OFFSET) == "41"
+    moved.close()
+    assert Store(path, account="invest").position_states() == {}  # nothing left under the old name
+    back = Store(path, account="invest", sole=True)  # and back again, losing nothing
+    assert set(back.position_states()) == {"ticker-1", "ticker-2"} and back.autosell_enabled
+    assert Store(path, account="isa").position_states() == {}
