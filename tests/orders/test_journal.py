@@ -78,7 +78,7 @@ def test_the_intent_is_recorded_before_anything_is_sent_then_settled(t212_server
     assert recorded is not None and recorded["status"] == "intent" and t212_server.order_posts == []
     assert (recorded["kind"], recorded["origin"], recorded["quantity"], recorded["created_at"]) == (
         MARKET_SELL, "auto-sell", 1.0, clock.now)
-    assert busy(store.conn, TSLA) and [i["key"] for i in unresolved(store, MARKET_SELL)] == ["k1"]
+    assert busy(store, TSLA) and [i["key"] for i in unresolved(store, MARKET_SELL)] == ["k1"]
 
     clock.now += 5
     out = journal.sell_market("k1", TSLA, 1.0)
@@ -88,7 +88,7 @@ def test_the_intent_is_recorded_before_anything_is_sent_then_settled(t212_server
     settled = row(store, "k1")
     assert settled is not None and settled["status"] == "filled" and settled["broker_order_id"] == out.order.id
     assert settled["updated_at"] == clock.now and json.loads(settled["detail"])["position_quantity"] == 3.0
-    assert not busy(store.conn, TSLA) and unresolved(store) == []
+    assert not busy(store, TSLA) and unresolved(store) == []
     assert t212_server.positions[TSLA].quantity == pytest.approx(2.0)
 
 
@@ -119,7 +119,7 @@ def test_nothing_is_recorded_without_the_lease_a_passing_guard_or_while_the_tick
     assert journal.record("e", MARKET_SELL, "AAPL_US_EQ", 1.0, origin="auto-sell")  # another ticker is free
     journal.set_status("c", "not_placed")
     intents.hold(store, TSLA, "unknown outcome", 0)
-    assert busy(store.conn, TSLA)
+    assert busy(store, TSLA)
     assert not journal.record("f", MARKET_SELL, TSLA, 1.0, origin="auto-sell")  # held until re-armed
     assert [r["key"] for r in store.query("SELECT key FROM sell_intents ORDER BY id")] == ["c", "e"]
 
@@ -158,7 +158,7 @@ def test_an_answer_that_proves_nothing_leaves_the_intent_unknown(t212_server: Fa
     out = journal.sell_market("k", TSLA, 1.0)
     assert out.status == "unknown" and not out.proven and "outcome is unknown" in out.message
     assert row(store, "k")["status"] == "unknown"  # type: ignore[index]
-    assert busy(store.conn, TSLA)  # its owner reconciles it before anything else is sent for TSLA
+    assert busy(store, TSLA)  # its owner reconciles it before anything else is sent for TSLA
     assert t212_server.count("POST", "/equity/orders/market") == 1
 
 
@@ -169,7 +169,7 @@ def test_a_rate_limited_request_was_never_placed_and_its_intent_goes(t212_server
     journal.record("k", MARKET_SELL, TSLA, 1.0, origin="auto-sell")
     out = journal.sell_market("k", TSLA, 1.0)
     assert out.status == "deferred" and out.proven and "not sent yet" in out.message
-    assert row(store, "k") is None and not busy(store.conn, TSLA)
+    assert row(store, "k") is None and not busy(store, TSLA)
 
 
 def test_a_rejection_is_final_and_keeps_the_brokers_error(t212_server: FakeTrading212, client: Trading212Client,
