@@ -252,6 +252,22 @@ def crossover(a: Frame, b: Frame) -> pd.Series:
     return pd.Series(_cross(aa[-2], bb[-2], aa[-1], bb[-1]), index=names, dtype=object)
 
 
+def crossovers(a: Frame, b: Frame) -> Frame:
+    """On EVERY bar (not only the last): BULLISH/BEARISH when line a crossed line b on that bar,
+    else None; the same rule as `crossover`, each column on its own valid bars."""
+    av, bv = _values(a), _values(b)
+    al = _Alignment.of(~(np.isnan(av) | np.isnan(bv)))
+    out = np.full(av.shape, None, dtype=object)
+    if al.length >= 2:
+        aa, bb = al.align(av), al.align(bv)
+        crossed = np.full(aa.shape, None, dtype=object)
+        crossed[1:] = _cross(aa[:-1], bb[:-1], aa[1:], bb[1:])
+        out[al.mask] = crossed[al.rows, al.cols]
+    if isinstance(a, pd.Series):
+        return pd.Series(out[:, 0], index=a.index, name=a.name, dtype=object)
+    return pd.DataFrame(out, index=a.index, columns=a.columns, dtype=object)
+
+
 def cross_state(a: Frame, b: Frame) -> pd.Series:
     """Per column on its last bar: BULLISH when a > b, BEARISH when a < b, NEUTRAL when equal."""
     av, bv = _values(a), _values(b)

@@ -1,0 +1,182 @@
+"""Pure stop modes: where a long trade's stop stands on each daily bar, and where the trade exits.
+
+The contract (INTERFACE.md, "Stop modes and backtests"): a trade entered at price E on bar 0 with
+initial risk per share D (E - initial stop). The stop that applies on bar t is computed from bars
+0 .. t-1 only and never moves down:
+
+- ``risk``: max(E, highest close of bars 0..t-1) - D (today's live trailing stop)
+- ``chandelier``: max(E - D, highest high of bars 0..t-1 - 3 x ATR(20) on bar t-1)
+- ``breakeven``: E - D, raised to E once a close of bars 0..t-1 reached E + D
+- ``turtle``: max(E - 2 x ATR(20) on bar 0, lowest low of bars t-10..t-1) (the channel from t >= 10)
+- ``sma``: E - D, and an exit at the close of the first bar t >= 1 closing below SMA 17
+- ``macd``: E - D, and an exit at the close of the first bar t >= 1 with a bearish MACD crossover
+
+A stop is hit on bar t (t >= 1) when its low <= the stop; the fill is the stop, or the open when the
+bar opened below it (a gap). On a bar with both a stop and a close signal, the stop comes first. A
+trade not exited by the last bar exits at its close with reason ``open``. R = (exit - E) / D.
+
+Indicators come from `papishares.core.indicators` over ALL the symbol's history (bars before the
+entry too), so they are the live path's numbers. Every one of them is causal: a value on bar t uses
+bars up to t only, which is what keeps a replay free of look-ahead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from papishares.core import indicators
+
+RISK, CHANDELIER, BREAKEVEN, TURTLE, SMA, MACD = "risk", "chandelier", "breakeven", "turtle", "sma", "macd"
+MODES: tuple[str, ...] = (RISK, CHANDELIER, BREAKEVEN, TURTLE, SMA, MACD)
+STOP, SIGNAL, OPEN = "stop", "signal", "open"
+
+ATR_BARS = 20
+CHANDELIER_ATR = 3.0
+TURTLE_ATR = 2.0
+TURTLE_CHANNEL = 10
+SMA_BARS = 17
+PRICES = ("Open", "High", "Low", "Close")
+PREPARED = (*PRICES, "atr", "sma", "bearish_cross")
+
+
+def check_mode(mode: str) -> str:
+    """The mode's canonical name, or ValueError naming the modes there are."""
+    name = (mode or "").strip().lower()
+    if name not in MODES:
+        raise ValueError(f"unknown stop mode {mode!r}: one of {', '.join(MODES)}")
+    return name
+
+
+def prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    """One symbol's daily OHLC frame (completed bars, oldest first) with the indicators the modes
+    read: ``atr`` (ATR(20), Wilder), ``sma`` (SMA 17 of closes), ``bearish_cross`` (the MACD
+    12/26/9 line crossed below its signal line on that bar). A missing high/low falls back to the
+    close, as the live indicators do."""
+    bars = frame.loc[:, list(PRICES)].astype(float).dropna(subset=["Close"]).sort_index()
+    close = bars["Close"]
+    bars["High"] = bars["High"].fillna(close)
+    bars["Low"] = bars["Low"].fillna(close)
+    bars["Open"] = bars["Open"].fillna(close)
+    bars["atr"] = indicators.atr(bars["High"], bars["Low"], close, ATR_BARS)
+    bars["sma"] = indicators.sma(close, SMA_BARS)
+    line, signal, _ = indicators.macd(close)
+    bars["bearish_cross"] = indicators.crossovers(line, signal) == indicators.BEARISH
+    return bars
+
+
+@dataclass(frozen=True)
+class Exit:
+    bar: int  # t, counted from the entry bar (0)
+    date: pd.Timestamp
+    price: float
+    reason: str  # stop / signal / open
+    r_multiple: float
+
+    def to_json(self) -> dict[str, object]:
+        return {"exit_date": self.date.strftime("%Y-%m-%d"), "exit_price": round(self.price, 6),
+                "r_multiple": round(self.r_multiple, 4), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Replay:
+    mode: str
+    stops: np.ndarray  # stops[t] applies on bar t (t = 0 .. n): NaN on bar 0; stops[n] is the next bar's
+    exit: Exit
+
+    @property
+    def stop_line(self) -> np.ndarray:
+        """The stop of each bar up to and including the exit bar (NaN after it)."""
+        out = self.stops[:-1].copy()
+        out[self.exit.bar + 1:] = np.nan
+        return out
+
+
+def _col(bars: pd.DataFrame, name: str) -> np.ndarray:
+    return bars[name].to_numpy(dtype=float, na_value=np.nan)
+
+
+def stops(mode: str, bars: pd.DataFrame, entry: float, risk: float) -> np.ndarray:
+    """The stop per bar for a trade whose bar 0 is ``bars``'s first row: n + 1 values, value t
+    applying on bar t (NaN on bar 0, value n being the stop for the bar after the last one).
+    ``bars`` is `prepare`'s frame from the entry bar on; the result never moves down."""
+    mode = check_mode(mode)
+    if not (math.isfinite(entry) and math.isfinite(risk) and risk > 0):
+        raise ValueError("a trade needs a finite entry price and a positive risk per share (entry - initial stop)")
+    n = len(bars)
+    out = np.full(n + 1, np.nan)
+    if n == 0:
+        return out
+    floor = entry - risk
+    if mode == RISK:
+        raw = np.maximum(entry, np.maximum.accumulate(_col(bars, "Close"))) - risk
+    elif mode == CHANDELIER:
+        hh = np.maximum.accumulate(_col(bars, "High"))
+        raw = np.fmax(floor, hh - CHANDELIER_ATR * _col(bars, "atr"))  # no ATR yet: the initial stop
+    elif mode == BREAKEVEN:
+        reached = np.logical_or.accumulate(_col(bars, "Close") >= entry + risk)
+        raw = np.where(reached, entry, floor)
+    elif mode == TURTLE:
+        atr0 = _col(bars, "atr")[0]
+        base = entry - TURTLE_ATR * atr0 if math.isfinite(atr0) else floor  # no ATR yet: the initial stop
+        raw = np.full(n, base)
+        if n >= TURTLE_CHANNEL:
+            # raw[k] = stop for bar k + 1: the lowest low of bars k-9 .. k, defined once k + 1 >= 10
+            channel = sliding_window_view(_col(bars, "Low"), TURTLE_CHANNEL).min(axis=-1)
+            raw[TURTLE_CHANNEL - 1:] = np.fmax(base, channel)
+    else:  # sma, macd: the initial stop stays; their exits are close signals
+        raw = np.full(n, floor)
+    out[1:] = np.maximum.accumulate(raw)  # the ratchet: never down
+    return out
+
+
+def signals(mode: str, bars: pd.DataFrame) -> np.ndarray:
+    """Close signals per bar (bool, bar 0 never): ``sma`` a close below SMA 17, ``macd`` a bearish
+    MACD crossover on the bar; the stop-only modes none."""
+    mode = check_mode(mode)
+    n = len(bars)
+    if mode == SMA:
+        with np.errstate(invalid="ignore"):
+            sig = _col(bars, "Close") < _col(bars, "sma")  # NaN (too few bars) compares False
+    elif mode == MACD:
+        sig = bars["bearish_cross"].to_numpy(dtype=bool)
+    else:
+        sig = np.zeros(n, dtype=bool)
+    sig = sig.copy()
+    if n:
+        sig[0] = False
+    return sig
+
+
+def replay(mode: str, bars: pd.DataFrame, entry: float, risk: float) -> Replay:
+    """The trade from its entry bar (``bars``'s first row, `prepare`'s frame) under ``mode``."""
+    if len(bars) == 0:
+        raise ValueError("a trade needs at least its entry bar")
+    line = stops(mode, bars, entry, risk)
+    low, opening, close = _col(bars, "Low"), _col(bars, "Open"), _col(bars, "Close")
+    n = len(bars)
+    with np.errstate(invalid="ignore"):
+        hit = low <= line[:n]  # NaN stop on bar 0 compares False
+    sig = signals(mode, bars)
+    events = np.flatnonzero(hit | sig)
+    dates = pd.DatetimeIndex(bars.index)
+    if events.size == 0:
+        t, price, reason = n - 1, float(close[-1]), OPEN
+    else:
+        t = int(events[0])
+        if hit[t]:  # the stop comes first on a bar where both happen
+            price, reason = float(min(line[t], opening[t])), STOP
+        else:
+            price, reason = float(close[t]), SIGNAL
+    return Replay(check_mode(mode), line, Exit(t, dates[t], price, reason, (price - entry) / risk))
+
+
+def entry_bar(index: pd.DatetimeIndex, day: pd.Timestamp) -> int | None:
+    """Position of the entry bar: the bar dated ``day``, else the first bar after it; None when
+    every bar is earlier."""
+    pos = int(index.searchsorted(pd.Timestamp(day).normalize(), side="left"))
+    return pos if pos < len(index) else None
