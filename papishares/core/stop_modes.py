@@ -52,21 +52,31 @@ def check_mode(mode: str) -> str:
     return name
 
 
-def prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    """One symbol's daily OHLC frame (completed bars, oldest first) with the indicators the modes
-    read: ``atr`` (ATR(20), Wilder), ``sma`` (SMA 17 of closes), ``bearish_cross`` (the MACD
-    12/26/9 line crossed below its signal line on that bar). A missing high/low falls back to the
-    close, as the live indicators do."""
-    bars = frame.loc[:, list(PRICES)].astype(float).dropna(subset=["Close"]).sort_index()
-    close = bars["Close"]
-    bars["High"] = bars["High"].fillna(close)
-    bars["Low"] = bars["Low"].fillna(close)
-    bars["Open"] = bars["Open"].fillna(close)
-    bars["atr"] = indicators.atr(bars["High"], bars["Low"], close, ATR_BARS)
-    bars["sma"] = indicators.sma(close, SMA_BARS)
+def prepare_wide(open_: pd.DataFrame, high: pd.DataFrame, low: pd.DataFrame, close: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The indicators the modes read, for many symbols at once (wide frames: dates x symbols, each
+    column on its own bars): ``atr`` (ATR(20), Wilder), ``sma`` (SMA 17 of closes) and
+    ``bearish_cross`` (the MACD 12/26/9 line crossed below its signal line on that bar)."""
+    high = high.reindex_like(close).fillna(close)
+    low = low.reindex_like(close).fillna(close)
+    open_ = open_.reindex_like(close).fillna(close)
     line, signal, _ = indicators.macd(close)
-    bars["bearish_cross"] = indicators.crossovers(line, signal) == indicators.BEARISH
-    return bars
+    cross = indicators.crossovers(line, signal)
+    return {"Open": open_, "High": high, "Low": low, "Close": close,
+            "atr": indicators.atr(high, low, close, ATR_BARS), "sma": indicators.sma(close, SMA_BARS),
+            "bearish_cross": (cross == indicators.BEARISH) & close.notna()}
+
+
+def one_symbol(wide: dict[str, pd.DataFrame], symbol: str) -> pd.DataFrame:
+    """One symbol's prepared frame (its own bars only) out of `prepare_wide`'s frames."""
+    frame = pd.DataFrame({k: wide[k][symbol] for k in PREPARED})
+    return frame[frame["Close"].notna()]
+
+
+def prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    """One symbol's daily OHLC frame (completed bars) with the indicators of `prepare_wide`."""
+    bars = frame.loc[:, list(PRICES)].astype(float).dropna(subset=["Close"]).sort_index()
+    wide = prepare_wide(*(bars[[c]].rename(columns={c: "x"}) for c in PRICES))
+    return one_symbol(wide, "x")
 
 
 @dataclass(frozen=True)
