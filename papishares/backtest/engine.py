@@ -178,6 +178,6 @@ def statistics(result: Result, closes_index: pd.DatetimeIndex, capital: float) -
         "win_rate": float((t["pnl"] > 0).mean()) if n else None,
         "expectancy_r": float(t["r_multiple"].mean()) if n else None,
         "return_pct": float((values[-1] - capital) / capital * 100),
-        "max_drawdown_pct": float(-drawdown * 100),
+        "max_drawdown_pct": float(-drawdown * 100) + 0.0,  # + 0.0: no "-0.0" without a drawdown
         "exposure_pct": float(busy.mean() * 100) if busy.size else 0.0,
     }
