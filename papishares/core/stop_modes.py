@@ -190,3 +190,20 @@ def entry_bar(index: pd.DatetimeIndex, day: pd.Timestamp) -> int | None:
     every bar is earlier."""
     pos = int(index.searchsorted(pd.Timestamp(day).normalize(), side="left"))
     return pos if pos < len(index) else None
+
+
+def live_stop(mode: str, ohlc: pd.DataFrame, opened: object, entry: float, risk: float) -> float | None:
+    """The stop a held position has under ``mode`` for the next bar: the mode's rule over the
+    symbol's completed bars (``ohlc``, the whole history for the indicators), the position's entry
+    bar being the bar of the day it was opened. None when it cannot be said (no bars since the
+    opening, no positive risk, a stop at or below zero)."""
+    if ohlc.empty or not (math.isfinite(entry) and math.isfinite(risk) and risk > 0):
+        return None
+    prepared = prepare(ohlc)
+    day = pd.Timestamp(opened)
+    day = day.tz_convert(None) if day.tzinfo is not None else day
+    start = entry_bar(pd.DatetimeIndex(prepared.index), day.normalize())
+    if start is None:
+        return None
+    value = float(stops(mode, prepared.iloc[start:], entry, risk)[-1])
+    return value if math.isfinite(value) and value > 0 else None

@@ -217,3 +217,22 @@ def test_crossovers_match_the_last_bar_helper() -> None:
     a = pd.Series([1.0, 2.0, 0.5, 0.4, 3.0])
     b = pd.Series([1.5, 1.5, 1.5, 1.5, 1.5])
     assert indicators.crossovers(a, b).tolist() == [None, "BULLISH", "BEARISH", None, "BULLISH"]
+
+
+def test_live_stop_is_the_replays_next_stop() -> None:
+    frame = walk(3, 300)
+    entry = float(frame["Close"].iloc[250])
+    opened = pd.Timestamp(frame.index[250]).tz_localize("UTC") + pd.Timedelta(hours=15)
+    for mode in MODES:
+        expected = stops(mode, prepare(frame).iloc[250:], entry, 4.0)[-1]
+        assert stop_modes.live_stop(mode, frame, opened, entry, 4.0) == pytest.approx(expected)
+    assert stop_modes.live_stop("risk", frame, pd.Timestamp("2031-01-01"), entry, 4.0) is None
+    # risk mode: the highest close since the opening - D, as the live formula from max_price
+    assert stop_modes.live_stop("risk", frame, opened, entry, 4.0) == pytest.approx(
+        max(entry, frame["Close"].iloc[250:].max()) - 4.0)
+
+
+def test_config_knows_the_same_modes() -> None:
+    from papishares.config import STOP_MODES
+
+    assert STOP_MODES == MODES
