@@ -63,6 +63,7 @@ def candidates(bars: Bars, mode: str, start: pd.Timestamp | None = None) -> tupl
     counts: dict[str, int] = {}
     for symbol, rows in hits.groupby(level="symbol", sort=False):
         prepared = stop_modes.one_symbol(wide, str(symbol))
+        cols = stop_modes.arrays(prepared)
         index = pd.DatetimeIndex(prepared.index)
         positions = index.get_indexer(rows.index.get_level_values("date"))
         counts[str(symbol)] = len(positions)
@@ -73,10 +74,10 @@ def candidates(bars: Bars, mode: str, start: pd.Timestamp | None = None) -> tupl
                 continue
             if start is not None and index[entry_at] < start:
                 continue
-            trade = prepared.iloc[entry_at:]
-            entry = float(trade["Open"].iloc[0])
+            trade = {k: v[entry_at:] for k, v in cols.items()}
+            entry = float(trade["Open"][0])
             risk = sizing.STOP_ATR_MULTIPLE * float(atr)
-            replay = stop_modes.replay(mode, trade, entry, risk)
+            replay = stop_modes.replay_arrays(mode, trade, index[entry_at:], entry, risk, full_line=False)
             out.append(Candidate(str(symbol), index[pos], index[entry_at], entry, risk, replay.exit.date,
                                  replay.exit.price, replay.exit.reason, int(system)))
             free_from = entry_at + replay.exit.bar  # a signal on the exit bar buys the next open

@@ -67,7 +67,9 @@ def replay_trades(specs: Sequence[TradeSpec], prepared: Mapping[str, pd.DataFram
         start = stop_modes.entry_bar(pd.DatetimeIndex(frame.index), spec.entry_date)
         bars = frame.iloc[start:]  # type: ignore[misc]
         risk = spec.entry_price - spec.initial_stop
-        exits = {m: stop_modes.replay(m, bars, spec.entry_price, risk).exit.to_json() for m in modes}
+        cols, dates = stop_modes.arrays(bars), pd.DatetimeIndex(bars.index)
+        exits = {m: stop_modes.replay_arrays(m, cols, dates, spec.entry_price, risk, full_line=False).exit.to_json()
+                 for m in modes}
         item: dict[str, Any] = {"symbol": spec.symbol, "entry_date": spec.entry_date.strftime("%Y-%m-%d"),
                                 "entry_price": spec.entry_price, "initial_stop": spec.initial_stop,
                                 "quantity": spec.quantity, "exits": exits}

@@ -106,37 +106,46 @@ class Replay:
         return out
 
 
-def _col(bars: pd.DataFrame, name: str) -> np.ndarray:
-    return bars[name].to_numpy(dtype=float, na_value=np.nan)
+Arrays = dict[str, np.ndarray]
 
 
-def stops(mode: str, bars: pd.DataFrame, entry: float, risk: float) -> np.ndarray:
+def arrays(bars: pd.DataFrame) -> Arrays:
+    """`prepare`'s frame as plain arrays (what the rules run on: slices of them are free views)."""
+    return {k: bars[k].to_numpy(dtype=bool if k == "bearish_cross" else float) for k in PREPARED}
+
+
+def _cut(cols: Arrays, start: int, stop: int | None = None) -> Arrays:
+    return {k: v[start:stop] for k, v in cols.items()}
+
+
+def stops(mode: str, bars: pd.DataFrame | Arrays, entry: float, risk: float) -> np.ndarray:
     """The stop per bar for a trade whose bar 0 is ``bars``'s first row: n + 1 values, value t
     applying on bar t (NaN on bar 0, value n being the stop for the bar after the last one).
-    ``bars`` is `prepare`'s frame from the entry bar on; the result never moves down."""
+    ``bars`` is `prepare`'s frame (or its `arrays`) from the entry bar on; the result never moves down."""
     mode = check_mode(mode)
+    cols = arrays(bars) if isinstance(bars, pd.DataFrame) else bars
     if not (math.isfinite(entry) and math.isfinite(risk) and risk > 0):
         raise ValueError("a trade needs a finite entry price and a positive risk per share (entry - initial stop)")
-    n = len(bars)
+    n = len(cols["Close"])
     out = np.full(n + 1, np.nan)
     if n == 0:
         return out
     floor = entry - risk
     if mode == RISK:
-        raw = np.maximum(entry, np.maximum.accumulate(_col(bars, "Close"))) - risk
+        raw = np.maximum(entry, np.maximum.accumulate(cols["Close"])) - risk
     elif mode == CHANDELIER:
-        hh = np.maximum.accumulate(_col(bars, "High"))
-        raw = np.fmax(floor, hh - CHANDELIER_ATR * _col(bars, "atr"))  # no ATR yet: the initial stop
+        hh = np.maximum.accumulate(cols["High"])
+        raw = np.fmax(floor, hh - CHANDELIER_ATR * cols["atr"])  # no ATR yet: the initial stop
     elif mode == BREAKEVEN:
-        reached = np.logical_or.accumulate(_col(bars, "Close") >= entry + risk)
+        reached = np.logical_or.accumulate(cols["Close"] >= entry + risk)
         raw = np.where(reached, entry, floor)
     elif mode == TURTLE:
-        atr0 = _col(bars, "atr")[0]
+        atr0 = cols["atr"][0]
         base = entry - TURTLE_ATR * atr0 if math.isfinite(atr0) else floor  # no ATR yet: the initial stop
         raw = np.full(n, base)
         if n >= TURTLE_CHANNEL:
             # raw[k] = stop for bar k + 1: the lowest low of bars k-9 .. k, defined once k + 1 >= 10
-            channel = sliding_window_view(_col(bars, "Low"), TURTLE_CHANNEL).min(axis=-1)
+            channel = sliding_window_view(cols["Low"], TURTLE_CHANNEL).min(axis=-1)
             raw[TURTLE_CHANNEL - 1:] = np.fmax(base, channel)
     else:  # sma, macd: the initial stop stays; their exits are close signals
         raw = np.full(n, floor)
@@ -144,16 +153,17 @@ def stops(mode: str, bars: pd.DataFrame, entry: float, risk: float) -> np.ndarra
     return out
 
 
-def signals(mode: str, bars: pd.DataFrame) -> np.ndarray:
+def signals(mode: str, bars: pd.DataFrame | Arrays) -> np.ndarray:
     """Close signals per bar (bool, bar 0 never): ``sma`` a close below SMA 17, ``macd`` a bearish
     MACD crossover on the bar; the stop-only modes none."""
     mode = check_mode(mode)
-    n = len(bars)
+    cols = arrays(bars) if isinstance(bars, pd.DataFrame) else bars
+    n = len(cols["Close"])
     if mode == SMA:
         with np.errstate(invalid="ignore"):
-            sig = _col(bars, "Close") < _col(bars, "sma")  # NaN (too few bars) compares False
+            sig = cols["Close"] < cols["sma"]  # NaN (too few bars) compares False
     elif mode == MACD:
-        sig = bars["bearish_cross"].to_numpy(dtype=bool)
+        sig = cols["bearish_cross"].astype(bool)
     else:
         sig = np.zeros(n, dtype=bool)
     sig = sig.copy()
@@ -162,26 +172,44 @@ def signals(mode: str, bars: pd.DataFrame) -> np.ndarray:
     return sig
 
 
+FIRST_WINDOW = 64  # most trades end within weeks: replay a prefix first, double it while still open
+
+
 def replay(mode: str, bars: pd.DataFrame, entry: float, risk: float) -> Replay:
     """The trade from its entry bar (``bars``'s first row, `prepare`'s frame) under ``mode``."""
     if len(bars) == 0:
         raise ValueError("a trade needs at least its entry bar")
-    line = stops(mode, bars, entry, risk)
-    low, opening, close = _col(bars, "Low"), _col(bars, "Open"), _col(bars, "Close")
-    n = len(bars)
-    with np.errstate(invalid="ignore"):
-        hit = low <= line[:n]  # NaN stop on bar 0 compares False
-    sig = signals(mode, bars)
-    events = np.flatnonzero(hit | sig)
-    dates = pd.DatetimeIndex(bars.index)
+    return replay_arrays(mode, arrays(bars), pd.DatetimeIndex(bars.index), entry, risk)
+
+
+def replay_arrays(mode: str, cols: Arrays, dates: pd.DatetimeIndex, entry: float, risk: float,
+                  full_line: bool = True) -> Replay:
+    """`replay` over `arrays` (bar 0 first). Every rule is causal, so a prefix of the bars gives the
+    same stops as the whole: the exit is searched in growing prefixes. With ``full_line`` the
+    stops are then computed over every bar (the chart's line); without, only up to the exit."""
+    n = len(cols["Close"])
+    if n == 0:
+        raise ValueError("a trade needs at least its entry bar")
+    size = min(n, FIRST_WINDOW)
+    while True:
+        part = _cut(cols, 0, size)
+        line = stops(mode, part, entry, risk)
+        with np.errstate(invalid="ignore"):
+            hit = part["Low"] <= line[:size]  # NaN stop on bar 0 compares False
+        events = np.flatnonzero(hit | signals(mode, part))
+        if events.size or size == n:
+            break
+        size = min(n, size * 4)
     if events.size == 0:
-        t, price, reason = n - 1, float(close[-1]), OPEN
+        t, price, reason = n - 1, float(cols["Close"][-1]), OPEN
     else:
         t = int(events[0])
         if hit[t]:  # the stop comes first on a bar where both happen
-            price, reason = float(min(line[t], opening[t])), STOP
+            price, reason = float(min(line[t], cols["Open"][t])), STOP
         else:
-            price, reason = float(close[t]), SIGNAL
+            price, reason = float(cols["Close"][t]), SIGNAL
+    if full_line and size < n:
+        line = stops(mode, cols, entry, risk)
     return Replay(check_mode(mode), line, Exit(t, dates[t], price, reason, (price - entry) / risk))
 
 
