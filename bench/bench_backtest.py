@@ -9,9 +9,9 @@ Time (wall) of each, and the process's peak resident memory after each (ru_maxrs
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
-import resource
 from pathlib import Path
 
 import numpy as np
