@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from papishares.app.build import open_store
 from papishares.app.logs import configure_logging
+from papishares.backtest import cli as backtest_cli
 from papishares.config import ConfigError, Settings, load_settings
 from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.history import cli as history_cli
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     entries.add_argument("--fractional", action="store_true", help="size in fractional shares")
 
     history_cli.add_parser(sub)
+    backtest_cli.add_parser(sub)
     doctor = sub.add_parser("doctor", help="read-only checks of the account and set-up (never sends an order)")
     doctor.add_argument("--json", action="store_true", help="one JSON object {checks, ok}")
     doctor.add_argument("--telegram", action="store_true", help="also send a Telegram test message")
@@ -192,6 +194,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "entries": cmd_entries,
     "demo": cmd_demo,
     "history": history_cli.run,
+    "backtest": backtest_cli.run,
     "run": cmd_run,
     "doctor": cmd_doctor,
 }

@@ -70,6 +70,7 @@ class Settings:
     telegram_api_base: str = "https://api.telegram.org"
     db_path: Path = Path("papishares.db")
     risk_percentage: float = 0.7
+    stop_mode: str = "risk"  # PAPISHARES_STOP_MODE: the rule the live calculated stop follows
     total_risk_percentage: float = 7.0
     allow_live_orders: bool = False
     watchlist_path: Path | None = None
@@ -162,6 +163,10 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if word in FALSE_WORDS:
         return False
     raise ConfigError(name, "true or false", raw)
+
+
+# the stop modes (papishares.core.stop_modes.MODES; a test keeps them equal without importing pandas here)
+STOP_MODES = ("risk", "chandelier", "breakeven", "turtle", "sma", "macd")
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -332,6 +337,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
         history_interval=_number(env, "PAPISHARES_HISTORY_INTERVAL", 1800.0, -1.0, 86400 * 7,
                                  "a number of seconds (0 turns the worker's history sync off)"),
         account_type=_choice(env, "PAPISHARES_ACCOUNT_TYPE", "invest", ("invest", "isa")),
+        stop_mode=_choice(env, "PAPISHARES_STOP_MODE", "risk", STOP_MODES),
         benchmark=env.get("PAPISHARES_BENCHMARK", "").strip() or "VUSA.L",
         broker_stops=_bool(env, "PAPISHARES_BROKER_STOPS", False),
         broker_stop_min_move=_number(env, "PAPISHARES_BROKER_STOP_MIN_MOVE", 0.5, -1e-9, 100,

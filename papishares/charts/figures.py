@@ -64,7 +64,7 @@ def share_bars(frame: pd.DataFrame, label: str, currency: str) -> go.Figure:
 
 def _crossings(line: pd.Series, signal: pd.Series) -> tuple[pd.Index, pd.Index]:
     """Dates where the MACD line crossed its signal line upwards and downwards."""
-    marks = indicators.crossings(line, signal)
+    marks = indicators.crossovers(line, signal)
     return line.index[(marks == indicators.BULLISH).to_numpy()], line.index[(marks == indicators.BEARISH).to_numpy()]
 
 

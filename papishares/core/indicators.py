@@ -256,18 +256,25 @@ def crossover(a: Frame, b: Frame) -> pd.Series:
     return pd.Series(_cross(aa[-2], bb[-2], aa[-1], bb[-1]), index=names, dtype=object)
 
 
-def crossings(a: pd.Series, b: pd.Series) -> pd.Series:
-    """Per bar: BULLISH/BEARISH where line a crossed line b on that bar (the rule of `crossover`,
-    applied to every bar against the one before), else None. For drawing the crosses on a chart.
+def crossovers(a: Frame, b: Frame) -> Frame:
+    """On EVERY bar (not only the last): BULLISH/BEARISH when line a crossed line b on that bar,
+    else None; the same rule as `crossover`, each column on its own valid bars. For the stop modes'
+    MACD exit and for drawing the crosses on a chart.
 
-    >>> crossings(pd.Series([1.0, 3.0, 2.0, 1.0]), pd.Series([2.0, 2.0, 2.0, 2.0])).tolist()
+    >>> crossovers(pd.Series([1.0, 3.0, 2.0, 1.0]), pd.Series([2.0, 2.0, 2.0, 2.0])).tolist()
     [None, 'BULLISH', None, 'BEARISH']
     """
-    av, bv = a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
-    marks = np.full(len(av), None, dtype=object)
-    if len(av) >= 2:
-        marks[1:] = _cross(av[:-1], bv[:-1], av[1:], bv[1:])
-    return pd.Series(marks, index=a.index, dtype=object)
+    av, bv = _values(a), _values(b)
+    al = _Alignment.of(~(np.isnan(av) | np.isnan(bv)))
+    out = np.full(av.shape, None, dtype=object)
+    if al.length >= 2:
+        aa, bb = al.align(av), al.align(bv)
+        crossed = np.full(aa.shape, None, dtype=object)
+        crossed[1:] = _cross(aa[:-1], bb[:-1], aa[1:], bb[1:])
+        out[al.mask] = crossed[al.rows, al.cols]
+    if isinstance(a, pd.Series):
+        return pd.Series(out[:, 0], index=a.index, name=a.name, dtype=object)
+    return pd.DataFrame(out, index=a.index, columns=a.columns, dtype=object)
 
 
 def cross_state(a: Frame, b: Frame) -> pd.Series:

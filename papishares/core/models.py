@@ -236,6 +236,7 @@ class Snapshot:
     total_risk_threshold_pct: float
     open_risk_pct: float = 0.0
     risk_percentage: float = 0.7
+    stop_mode: str = "risk"  # the rule the calculated stops follow (PAPISHARES_STOP_MODE)
     market_data: str = "none"
     market_data_note: str | None = None  # e.g. "Yahoo unreachable: showing bars from 3 h ago"
     broker_note: str | None = None  # e.g. "Rate-limited: showing data from 12 s ago"
@@ -265,6 +266,7 @@ class Snapshot:
             "total_risk_threshold_pct": self.total_risk_threshold_pct,
             "open_risk_pct": self.open_risk_pct,
             "risk_percentage": self.risk_percentage,
+            "stop_mode": self.stop_mode,
             "positions": [p.to_json() for p in self.positions],
             "orders": [
                 {
@@ -319,6 +321,7 @@ def snapshot_from_json(data: dict[str, Any]) -> Snapshot:
         total_risk_threshold_pct=data["total_risk_threshold_pct"],
         open_risk_pct=data.get("open_risk_pct", 0.0),
         risk_percentage=data.get("risk_percentage", 0.7),
+        stop_mode=data.get("stop_mode", "risk"),
         market_data=data.get("market_data", "none"),
         market_data_note=data.get("market_data_note"),
         broker_note=data.get("broker_note"),

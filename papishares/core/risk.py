@@ -230,6 +230,9 @@ def compute_stops(frame: pd.DataFrame, total_value: float, risk_pct: float) -> p
         basis = np.fmax(avg, top)  # fmax: a missing side gives the other
         raw = basis - budget_ / fx / qty
         calculated = np.where(raw > 0, raw, np.nan)
+        if "mode_stop" in frame.columns:  # another stop mode's stop replaces the formula where it has one
+            mode_stop = _pos(_col(frame, "mode_stop"))
+            calculated = np.where(np.isnan(mode_stop), calculated, mode_stop)
         same_qty = (stored_qty == raw_qty) & ~np.isnan(stored)  # as Store.ratchet_stop compares
         stop = np.where(same_qty, np.fmax(stored, calculated), calculated)
         stop_pct = np.where(basis > 0, (basis - stop) / basis * 100, np.nan)

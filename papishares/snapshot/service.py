@@ -21,7 +21,7 @@ import pandas as pd
 from papishares.broker import Broker
 from papishares.broker.t212_parse import problems_of
 from papishares.config import ConfigError, Settings
-from papishares.core import data_quality, indicators, risk, units
+from papishares.core import data_quality, indicators, risk, stop_modes, units
 from papishares.core.errors import AuthError, BrokerError
 from papishares.core.models import (
     Account,
@@ -200,6 +200,7 @@ class Service:
             total_risk_threshold_pct=self.settings.total_risk_percentage,
             open_risk_pct=round(risk.total_risk_pct([open_risk], total_value), 4),
             risk_percentage=self.settings.risk_percentage,
+            stop_mode=self.settings.stop_mode,
             market_data=self.market.name,
             market_data_note="; ".join(notes) or None,
             data_time=datetime.fromtimestamp(data_time, UTC) if data_time else None,
@@ -264,6 +265,8 @@ class Service:
         total_value = account.total_value
         # Pass 1: the formula's stops; the store ratchets them atomically (the authority across
         # processes); pass 2 derives risk and distances from the stops in force.
+        if self.settings.stop_mode != "risk":  # the live stop follows another mode (PAPISHARES_STOP_MODE)
+            frame["mode_stop"] = self._mode_stops(positions, symbol_of, bars, drop_last, frame, total_value)
         first = risk.compute_stops(frame, total_value=total_value, risk_pct=self.settings.risk_percentage)
         unusable = {p.ticker for p in positions if p.data_note} | set(unit_notes)
         for ticker, qty, calc in zip(first.index, first["quantity"], first["calculated_stop"], strict=True):
@@ -379,6 +382,29 @@ class Service:
                                effective_stop=v.manual_stop_loss_price, risk=round(whole, 4),
                                open_risk=round(whole, 4), distance_to_stop_pct=None)
             out.append(replace(v, **changes))  # type: ignore[arg-type]
+        return out
+
+    def _mode_stops(self, positions: Sequence[BrokerPosition], symbol_of: dict[str, str], bars: Bars,
+                    drop_last: dict[str, bool], frame: pd.DataFrame, total_value: float) -> list[float]:
+        """Each position's stop under the configured mode, from its completed bars since it was opened
+        (NaN, so the risk formula stands, without bars, an opening date, or bars in the broker's scale)."""
+        budget = self.settings.risk_percentage / 100 * total_value
+        out = []
+        for p in positions:
+            symbol = symbol_of.get(p.ticker)
+            ohlc = bars.for_symbol(symbol) if symbol else pd.DataFrame()
+            if symbol and drop_last.get(symbol) and not ohlc.empty:
+                ohlc = ohlc.iloc[:-1]
+            fx = risk.fx_rate(p.wallet_current_value, p.quantity, p.current_price)
+            last = finite(ohlc["Close"].iloc[-1]) if not ohlc.empty else None
+            in_scale = last is not None and p.current_price > 0 and max(last / p.current_price,
+                                                                        p.current_price / last) <= SCALE_TOLERANCE
+            if p.data_note or p.created_at is None or fx is None or not in_scale or p.quantity <= 0:
+                out.append(float("nan"))
+                continue
+            value = stop_modes.live_stop(self.settings.stop_mode, ohlc, p.created_at, p.average_price,
+                                         budget / fx / p.quantity)
+            out.append(_nan(value))
         return out
 
     def _worker_acts(self, now: float) -> bool:

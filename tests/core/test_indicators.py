@@ -142,13 +142,13 @@ def test_crossover_uses_each_columns_own_last_bars() -> None:
 def test_crossings_on_every_bar_agree_with_the_last_bar_rule(a: list[float], b: list[float], state: str,
                                                              cross: str | None) -> None:
     """The chart's markers and the snapshot's `macd_crossover` are one rule."""
-    assert ind.crossings(pd.Series(a), pd.Series(b)).tolist() == [None, cross]
+    assert ind.crossovers(pd.Series(a), pd.Series(b)).tolist() == [None, cross]
 
 
 def test_crossings_mark_each_bar_where_the_macd_crossed(goog: pd.DataFrame) -> None:
     close = goog["Close"].iloc[:300]
     line, signal, _ = ind.macd(close)
-    marks = ind.crossings(line, signal)
+    marks = ind.crossovers(line, signal)
     assert list(marks.index) == list(close.index)
     gap = (line - signal).to_numpy()
     for i in range(1, len(close)):  # the last-bar rule over every prefix of the history
@@ -158,7 +158,7 @@ def test_crossings_mark_each_bar_where_the_macd_crossed(goog: pd.DataFrame) -> N
             assert gap[i - 1] <= 0 < gap[i]
     assert marks.iloc[0] is None
     assert (marks == "BULLISH").sum() > 3 and (marks == "BEARISH").sum() > 3
-    assert ind.crossings(pd.Series([], dtype=float), pd.Series([], dtype=float)).tolist() == []
+    assert ind.crossovers(pd.Series([], dtype=float), pd.Series([], dtype=float)).tolist() == []
 
 
 def _macd_diff(close: pd.Series) -> pd.Series:
