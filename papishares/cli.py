@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None, help="the dashboard's port (Streamlit's default 8501)")
     run.add_argument("--address", default=None, help="the dashboard's address (Streamlit's default)")
 
+    dash = sub.add_parser("dashboard", help="the dashboard and its JSON API on one port (until stopped)")
+    dash.add_argument("--port", type=int, default=None, help="the port (Streamlit's default 8501)")
+    dash.add_argument("--address", default=None, help="the address to listen on (Streamlit's default)")
+
     demo = sub.add_parser("demo", help="the built-in demo broker")
     demo_sub = demo.add_subparsers(dest="action", required=True)
     demo_sub.add_parser("reset", help="start the demo account afresh")
@@ -186,6 +190,13 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, port=args.port, address=args.address)
 
 
+def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
+    from papishares.app.supervisor import home_py
+    from papishares.remote.api.server import serve
+
+    return serve(home_py(), port=args.port, address=args.address)
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "snapshot": cmd_snapshot,
     "worker": cmd_worker,
@@ -197,6 +208,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "history": history_cli.run,
     "run": cmd_run,
     "doctor": cmd_doctor,
+    "dashboard": cmd_dashboard,
 }
 
 
