@@ -1,22 +1,23 @@
 """Who may call the JSON API: PAPISHARES_API_TOKEN as a bearer token (INTERFACE.md, "Access").
 
-`verdict` is the pure rule. `Throttle` slows a repeated wrong token down exactly as the dashboard
-slows a wrong password (papishares.ui.auth.wait_after: free tries, then 1, 2, 4 ... 300 s, counted
-in the database so a restart or a second process does not reset it) and journals each one. The
-token itself is never logged, journalled or echoed; it is compared in constant time.
+`verdict` is the pure rule. `Throttle` counts wrong tokens in the database and journals each one, as
+the dashboard does for a wrong password (papishares.ui.auth); past a few, each wrong token's answer
+is held 1, 2, 4 ... 10 s, one at a time. The token itself is never logged, journalled or echoed; it
+is compared in constant time.
 """
 
 from __future__ import annotations
 
 import hmac
-import math
 import time
 from dataclasses import dataclass
 
 from papishares.store.db import Store
-from papishares.ui.auth import wait_after
 
 FAILURES_KEY = "api.token_failures"  # kv: {"count": n, "last": t}
+FREE_TRIES = 10  # wrong tokens in a row answered at once (a script with an old token is not a guesser)
+MAX_WAIT = 10.0  # s: the longest a wrong token's answer is held
+QUIET = 900.0  # s without a wrong token that end a run of them
 TOKEN_HELP = "send it as the header 'Authorization: Bearer <PAPISHARES_API_TOKEN>'"
 
 
@@ -28,7 +29,7 @@ class Verdict:
     error: str | None = None
     challenge: bool = False  # WWW-Authenticate: Bearer
     compare: bool = False  # a token was presented and must be compared (and throttled)
-    retry_after: int = 0  # s, with a 429
+    delay: float = 0.0  # s to hold the answer (a repeated wrong token)
 
 
 ALLOW = Verdict()
@@ -63,43 +64,36 @@ def token_matches(presented: str, expected: str) -> bool:
     return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
 
 
+def penalty(failures: int) -> float:
+    """Seconds a wrong token's answer is held after `failures` wrong ones in a row (0 ... 1, 2, 4 ... 10)."""
+    if failures <= FREE_TRIES:
+        return 0.0
+    return min(MAX_WAIT, 2.0 ** (failures - FREE_TRIES - 1))
+
+
 class Throttle:
-    """Wrong tokens in a row, kept in the store: each one journalled, and after a few each attempt waits."""
+    """Wrong tokens in a row, counted in the store (a restart or a second process does not reset them),
+    each one journalled. A run of them ends after QUIET seconds without one."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _state(self) -> tuple[int, float]:
-        state = self.store.get_json(FAILURES_KEY) or {}
-        return int(state.get("count") or 0), float(state.get("last") or 0.0)
-
-    def wait_left(self, now: float | None = None) -> float:
-        """Seconds before the next token may be tried (0: now)."""
-        now = time.time() if now is None else now
-        count, last = self._state()
-        return max(0.0, last + wait_after(count) - now)
-
     def failed(self, client: str, now: float | None = None) -> int:
         now = time.time() if now is None else now
-        count = self._state()[0] + 1
+        state = self.store.get_json(FAILURES_KEY) or {}
+        count, last = int(state.get("count") or 0), float(state.get("last") or 0.0)
+        count = 1 if now - last > QUIET else count + 1
         self.store.set_json(FAILURES_KEY, {"count": count, "last": now})
         self.store.journal("auth", None, "wrong_api_token", f"Wrong API token from {client} ({count} in a row)")
         return count
 
-    def succeeded(self, now: float | None = None) -> None:
-        if self._state()[0]:
-            self.store.set_json(FAILURES_KEY, {"count": 0, "last": time.time() if now is None else now})
-
 
 def check_token(throttle: Throttle, presented: str, expected: str, client: str,
                 now: float | None = None) -> Verdict:
-    """Compare a presented token; while a wrong-token wait runs, nothing is compared (429)."""
-    left = throttle.wait_left(now)
-    if left > 0:
-        wait = math.ceil(left)
-        return Verdict(429, f"Too many wrong API tokens: try again in {wait} s.", retry_after=wait)
+    """Compare a presented token. A wrong one is counted and journalled, and past FREE_TRIES its answer
+    is held (`delay`, served one at a time by the caller) so guesses cannot go fast, even in parallel.
+    The right token is never held: a guesser cannot lock the owner's scripts out."""
     if token_matches(presented, expected):
-        throttle.succeeded(now)
         return ALLOW
-    throttle.failed(client, now)
-    return Verdict(401, f"Wrong API token: {TOKEN_HELP}.", challenge=True)
+    count = throttle.failed(client, now)
+    return Verdict(401, f"Wrong API token: {TOKEN_HELP}.", challenge=True, delay=penalty(count))

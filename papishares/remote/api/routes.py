@@ -33,6 +33,7 @@ SEED_PATHS = ("/healthz", "/readyz", "/positions", "/orders", "/entries", "/auto
 T = TypeVar("T")
 
 _limiter: anyio.CapacityLimiter | None = None
+_penalty_lock: anyio.Lock | None = None
 _bearer = HTTPBearer(auto_error=False, scheme_name="PAPISHARES_API_TOKEN",
                      description="Authorization: Bearer <PAPISHARES_API_TOKEN>")
 
@@ -56,8 +57,14 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+def sentence(text: str) -> str:
+    text = text.strip() or "Something went wrong"
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _error(status: int, error: str, headers: dict[str, str] | None = None) -> Response:
-    return _json({"error": error}, status, headers)
+    return _json({"error": sentence(error)}, status, headers)
 
 
 async def _run(fn: Callable[..., T], *args: Any) -> T:
@@ -65,6 +72,13 @@ async def _run(fn: Callable[..., T], *args: Any) -> T:
     if _limiter is None:
         _limiter = anyio.CapacityLimiter(THREADS)
     return await anyio.to_thread.run_sync(partial(fn, *args), limiter=_limiter)
+
+
+def _penalty() -> anyio.Lock:
+    global _penalty_lock
+    if _penalty_lock is None:
+        _penalty_lock = anyio.Lock()
+    return _penalty_lock
 
 
 def _settings() -> Settings:
@@ -87,8 +101,9 @@ def _guarded(write: bool) -> Callable[..., Any]:
             v = await _run(access.check_token, access.Throttle(_sources().store(s)), presented, expected, client)
         if v.status:
             headers = {"WWW-Authenticate": "Bearer"} if v.challenge else {}
-            if v.retry_after:
-                headers["Retry-After"] = str(v.retry_after)
+            if v.delay:
+                async with _penalty():  # one held answer at a time: parallel guessing gains nothing
+                    await anyio.sleep(v.delay)
             raise ApiError(v.status, v.error or "Not allowed.", headers)
         return s
 
@@ -102,7 +117,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": schemas.Error, "description": what} for code, what in (
         (400, "Malformed request (a sentence says what)"),
         (401, "No token, or a wrong one (WWW-Authenticate: Bearer)"),
-        (429, "Too many wrong tokens: wait (Retry-After)"),
         (503, "No snapshot at all yet, or the configuration or database is unusable"),
     )
 }
