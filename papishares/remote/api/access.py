@@ -68,7 +68,7 @@ def penalty(failures: int) -> float:
     """Seconds a wrong token's answer is held after `failures` wrong ones in a row (0 ... 1, 2, 4 ... 10)."""
     if failures <= FREE_TRIES:
         return 0.0
-    return min(MAX_WAIT, 2.0 ** (failures - FREE_TRIES - 1))
+    return min(MAX_WAIT, 2.0 ** min(failures - FREE_TRIES - 1, 16))  # a long run must not overflow
 
 
 class Throttle:
