@@ -36,25 +36,31 @@ def freshness(snapshot: Snapshot, problem: str | None, age_seconds: float | None
     return extra
 
 
-def snapshot_payload(snapshot: Snapshot, problem: str | None = None,
-                     age_seconds: float | None = None) -> dict[str, Any]:
-    """`snapshot --json`, plus whether it is stale and how old it is."""
-    return json_safe({**snapshot.to_json(), **freshness(snapshot, problem, age_seconds)})
+def snapshot_payload(snapshot: Snapshot, problem: str | None = None, age_seconds: float | None = None,
+                     whole: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`snapshot --json`, plus whether it is stale and how old it is. `whole`: `rendered(snapshot)`
+    made earlier for this very snapshot (the caller may keep it: rendering is the costly part)."""
+    return {**(whole if whole is not None else rendered(snapshot)), **freshness(snapshot, problem, age_seconds)}
+
+
+def rendered(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot JSON with NaN and infinities as null."""
+    return json_safe(snapshot.to_json())
 
 
 def positions_payload(snapshot: Snapshot, auto_sell: bool, problem: str | None = None,
-                      age_seconds: float | None = None) -> dict[str, Any]:
+                      age_seconds: float | None = None, whole: dict[str, Any] | None = None) -> dict[str, Any]:
     """The seed's `/positions`: every snapshot field of each position, highest `profit_pct` first."""
-    positions = sorted(snapshot.positions, key=lambda p: _number(p.profit_pct), reverse=True)
-    return json_safe({
-        "positions": [p.to_json() for p in positions],
-        "total_risk": snapshot.total_risk_pct,
-        "total_risk_threshold": snapshot.total_risk_threshold_pct,
+    whole = whole if whole is not None else rendered(snapshot)
+    return {
+        "positions": sorted(whole["positions"], key=lambda p: _number(p["profit_pct"]), reverse=True),
+        "total_risk": whole["total_risk_pct"],
+        "total_risk_threshold": whole["total_risk_threshold_pct"],
         "auto_sell": auto_sell,
-        "account": snapshot.to_json()["account"],
-        "generated_at": snapshot.to_json()["generated_at"],
+        "account": whole["account"],
+        "generated_at": whole["generated_at"],
         **freshness(snapshot, problem, age_seconds),
-    })
+    }
 
 
 def _number(x: float | None) -> float:

@@ -7,8 +7,12 @@ API reads the very caches the dashboard's sessions share (`papishares.ui.data`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.routing import BaseRoute, Route
@@ -26,10 +30,39 @@ def api_routes() -> list[BaseRoute]:
             Route(API_PREFIX + "/{rest:path}", endpoint=api)]
 
 
+def listening_sockets_nodelay() -> int:
+    """Set TCP_NODELAY on this process's listening TCP sockets (accepted ones inherit it); how many.
+
+    Streamlit binds its socket itself (protocol 0), so asyncio never sets TCP_NODELAY on the
+    connections: a small JSON answer on a kept-alive connection then waits ~40 ms for the client's
+    delayed ACK (Nagle). Found through /proc/self/fd: no private Streamlit API is touched."""
+    done = 0
+    for name in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else ():
+        try:
+            sock = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue
+        with sock:
+            try:
+                if (sock.type == socket.SOCK_STREAM and sock.family in (socket.AF_INET, socket.AF_INET6)
+                        and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)):
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    done += 1
+            except OSError:
+                continue
+    return done
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app: object) -> AsyncIterator[None]:
+    listening_sockets_nodelay()
+    yield
+
+
 def build_app(home: Path):  # noqa: ANN201 - streamlit.App, imported lazily
     import streamlit as st
 
-    return st.App(str(home), routes=api_routes())
+    return st.App(str(home), routes=api_routes(), lifespan=lifespan)
 
 
 def serve(home: Path, port: int | None = None, address: str | None = None) -> int:

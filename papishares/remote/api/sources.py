@@ -8,6 +8,7 @@ health, the auto-sell flag). Each function runs in a worker thread (blocking SQL
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,25 +48,40 @@ class Shared:
     snapshot: Snapshot
     problem: str | None
     age_seconds: float | None
+    whole: dict[str, Any]  # the snapshot JSON, rendered once per snapshot for every client
+
+
+_RENDERED: dict[tuple[Any, ...], dict[str, Any]] = {}
+_RENDERED_LOCK = threading.Lock()
 
 
 def shared_snapshot(s: Settings) -> Shared:
     """The dashboard's cached snapshot: fresh, or the last good one with the reason it is stale."""
     loaded = data.load_snapshot(s)
-    if loaded.snapshot is None:
+    snap = loaded.snapshot
+    if snap is None:
         raise Unavailable(loaded.problem or NO_SNAPSHOT)
-    return Shared(loaded.snapshot, loaded.problem, loaded.age_seconds)
+    # The cache hands each caller its own copy, so the copy's identity cannot key the rendering.
+    key = (data.settings_key(s), snap.generated_at, snap.data_time, snap.stale, snap.broker_note)
+    with _RENDERED_LOCK:
+        whole = _RENDERED.get(key)
+    if whole is None:
+        whole = api_queries.rendered(snap)
+        with _RENDERED_LOCK:
+            _RENDERED.clear()  # the newest snapshot only: older ones are never asked for again
+            _RENDERED[key] = whole
+    return Shared(snap, loaded.problem, loaded.age_seconds, whole)
 
 
 def snapshot(s: Settings) -> dict[str, Any]:
     shared = shared_snapshot(s)
-    return api_queries.snapshot_payload(shared.snapshot, shared.problem, shared.age_seconds)
+    return api_queries.snapshot_payload(shared.snapshot, shared.problem, shared.age_seconds, shared.whole)
 
 
 def positions(s: Settings) -> dict[str, Any]:
     shared = shared_snapshot(s)
     return api_queries.positions_payload(shared.snapshot, store(s).autosell_enabled, shared.problem,
-                                         shared.age_seconds)
+                                         shared.age_seconds, shared.whole)
 
 
 def orders(s: Settings) -> list[dict[str, Any]]:

@@ -1,0 +1,90 @@
+"""The JSON API under load: `GET /positions` from 1, 20 and 100 concurrent clients.
+
+Starts the fake Trading 212 (in this process, 127.0.0.1) and the real `papishares dashboard` server
+against it (token set, market data off), then for each client count runs bounded polling loops
+(each client: ROUNDS requests, PAUSE s apart, like a panel polling every second) and prints:
+  - latency median and p99 (ms) of every request,
+  - the broker requests they caused (the fake server's counters, all endpoints, before vs after),
+  - the server's resident memory (RSS) after the round.
+
+    .venv/bin/python bench/bench_api.py [--rounds 10] [--pause 1.0] [--clients 1,20,100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.t212_server import FakeTrading212  # noqa: E402
+from tests.remote.dashboard_process import running_dashboard  # noqa: E402
+
+TOKEN = "bench-token-0123456789"
+
+
+def run_round(url: str, clients: int, rounds: int, pause: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def client() -> None:
+        with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as http:
+            start.wait()
+            for _ in range(rounds):
+                t = time.perf_counter()
+                resp = http.get(url + "/positions")
+                took = (time.perf_counter() - t) * 1000
+                with lock:
+                    latencies.append(took)
+                    if resp.status_code != 200:
+                        failures[0] += 1
+                time.sleep(max(0.0, pause - took / 1000))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return latencies, failures[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10, help="requests per client")
+    parser.add_argument("--pause", type=float, default=1.0, help="s between one client's requests")
+    parser.add_argument("--clients", default="1,20,100")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, FakeTrading212.running() as t212:
+        home = Path(tmp)
+        config = {**t212.env(str(home / "papishares.db")), "PAPISHARES_MARKET_DATA": "none",
+                  "PAPISHARES_API_TOKEN": TOKEN}
+        with running_dashboard(home, config) as dash:
+            httpx.get(dash.url + "/positions", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+            print(f"server RSS after start and one snapshot: {dash.rss_kib() / 1024:.0f} MiB")
+            print("clients  requests  median ms  p99 ms  broker requests  (GET positions)  RSS MiB  failures")
+            for clients in (int(c) for c in args.clients.split(",")):
+                before_all, before_pos = sum(t212.counts.values()), t212.count("GET", "/equity/positions")
+                started = time.monotonic()
+                latencies, failures = run_round(dash.url, clients, args.rounds, args.pause)
+                wall = time.monotonic() - started
+                broker = sum(t212.counts.values()) - before_all
+                positions = t212.count("GET", "/equity/positions") - before_pos
+                q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+                print(f"{clients:7d}  {len(latencies):8d}  {statistics.median(latencies):9.1f}  {q[98]:6.1f}  "
+                      f"{broker:15d}  {positions:15d}  {dash.rss_kib() / 1024:7.0f}  {failures:8d}"
+                      f"   ({wall:.1f} s)")
+            print(f"rate-limit violations at the broker: {t212.violations_total}")
+
+
+if __name__ == "__main__":
+    main()
