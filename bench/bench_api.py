@@ -2,9 +2,11 @@
 
 Starts the fake Trading 212 (in this process, 127.0.0.1) and the real `papishares dashboard` server
 against it (token set, market data off), then for each client count runs bounded polling loops
-(each client: ROUNDS requests, PAUSE s apart, like a panel polling every second) and prints:
+(each client: ROUNDS requests, PAUSE s apart, like a panel polling every second; all start together,
+so every second brings a burst of CLIENTS simultaneous requests: the worst case for latency) and prints:
   - latency median and p99 (ms) of every request,
   - the broker requests they caused (the fake server's counters, all endpoints, before vs after),
+  - the server's CPU time per request (its own /proc counters: what the client side costs is left out),
   - the server's resident memory (RSS) after the round.
 
     .venv/bin/python bench/bench_api.py [--rounds 10] [--pause 1.0] [--clients 1,20,100]
@@ -13,10 +15,10 @@ against it (token set, market data off), then for each client count runs bounded
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -32,30 +34,31 @@ TOKEN = "bench-token-0123456789"
 
 
 def run_round(url: str, clients: int, rounds: int, pause: float) -> tuple[list[float], int]:
+    """`clients` concurrent pollers (asyncio: the client side stays light), each with its own connection."""
     latencies: list[float] = []
-    failures = [0]
-    lock = threading.Lock()
-    start = threading.Barrier(clients)
+    failures = 0
 
-    def client() -> None:
-        with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as http:
-            start.wait()
-            for _ in range(rounds):
-                t = time.perf_counter()
-                resp = http.get(url + "/positions")
-                took = (time.perf_counter() - t) * 1000
-                with lock:
-                    latencies.append(took)
-                    if resp.status_code != 200:
-                        failures[0] += 1
-                time.sleep(max(0.0, pause - took / 1000))
+    async def client(http: httpx.AsyncClient, ready: asyncio.Barrier) -> None:
+        nonlocal failures
+        await http.get(url + "/positions")  # connect first (not measured): pollers keep their connection
+        await ready.wait()
+        for _ in range(rounds):
+            t = time.perf_counter()
+            resp = await http.get(url + "/positions")
+            took = time.perf_counter() - t
+            latencies.append(took * 1000)
+            failures += resp.status_code != 200
+            await asyncio.sleep(max(0.0, pause - took))
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return latencies, failures[0]
+    async def everyone() -> None:
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60,
+                                     limits=limits) as http:
+            ready = asyncio.Barrier(clients)
+            await asyncio.gather(*(client(http, ready) for _ in range(clients)))
+
+    asyncio.run(everyone())
+    return latencies, failures
 
 
 def main() -> None:
@@ -71,17 +74,18 @@ def main() -> None:
         with running_dashboard(home, config) as dash:
             httpx.get(dash.url + "/positions", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
             print(f"server RSS after start and one snapshot: {dash.rss_kib() / 1024:.0f} MiB")
-            print("clients  requests  median ms  p99 ms  broker requests  (GET positions)  RSS MiB  failures")
+            print("clients  requests  median ms  p99 ms  server CPU ms/req  broker requests  (GET positions)  "
+                  "RSS MiB  failures")
             for clients in (int(c) for c in args.clients.split(",")):
                 before_all, before_pos = sum(t212.counts.values()), t212.count("GET", "/equity/positions")
-                started = time.monotonic()
+                started, cpu = time.monotonic(), dash.cpu_seconds()
                 latencies, failures = run_round(dash.url, clients, args.rounds, args.pause)
-                wall = time.monotonic() - started
+                wall, cpu = time.monotonic() - started, dash.cpu_seconds() - cpu
                 broker = sum(t212.counts.values()) - before_all
                 positions = t212.count("GET", "/equity/positions") - before_pos
                 q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
                 print(f"{clients:7d}  {len(latencies):8d}  {statistics.median(latencies):9.1f}  {q[98]:6.1f}  "
-                      f"{broker:15d}  {positions:15d}  {dash.rss_kib() / 1024:7.0f}  {failures:8d}"
+                      f"{cpu * 1000 / (len(latencies) + clients):17.1f}  {broker:15d}  {positions:15d}  {dash.rss_kib() / 1024:7.0f}  {failures:8d}"
                       f"   ({wall:.1f} s)")
             print(f"rate-limit violations at the broker: {t212.violations_total}")
 

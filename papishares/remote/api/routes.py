@@ -88,17 +88,23 @@ def _settings() -> Settings:
         raise ApiError(503, str(err)) from None
 
 
+def _authorise(write: bool, header: str | None, client: str) -> tuple[Settings, access.Verdict]:
+    """The configuration and the access verdict for one request, in one trip to a worker thread."""
+    s = _settings()
+    expected = s.api_token.reveal() if s.api_token else None
+    presented = access.bearer_token(header)
+    signin = False if expected or write else _sources().signin_configured(s)
+    v = access.verdict(write=write, token_configured=expected is not None, presented=presented is not None,
+                       signin_configured=signin)
+    if v.compare and expected is not None and presented is not None:
+        v = access.check_token(access.Throttle(_sources().store(s)), presented, expected, client)
+    return s, v
+
+
 def _guarded(write: bool) -> Callable[..., Any]:
     async def guard(request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Settings:
-        s = await _run(_settings)
-        expected = s.api_token.reveal() if s.api_token else None
-        presented = access.bearer_token(request.headers.get("authorization"))
-        signin = False if expected or write else await _run(_sources().signin_configured, s)
-        v = access.verdict(write=write, token_configured=expected is not None, presented=presented is not None,
-                           signin_configured=signin)
-        if v.compare and expected is not None and presented is not None:
-            client = request.client.host if request.client else "an unknown address"
-            v = await _run(access.check_token, access.Throttle(_sources().store(s)), presented, expected, client)
+        client = request.client.host if request.client else "an unknown address"
+        s, v = await _run(_authorise, write, request.headers.get("authorization"), client)
         if v.status:
             headers = {"WWW-Authenticate": "Bearer"} if v.challenge else {}
             if v.delay:
