@@ -44,10 +44,13 @@ def run_round(url: str, clients: int, rounds: int, pause: float) -> tuple[list[f
         await ready.wait()
         for _ in range(rounds):
             t = time.perf_counter()
-            resp = await http.get(url + "/positions")
+            try:
+                ok = (await http.get(url + "/positions")).status_code == 200
+            except httpx.TransportError:  # e.g. a kept-alive connection the server closed meanwhile
+                ok = False
             took = time.perf_counter() - t
             latencies.append(took * 1000)
-            failures += resp.status_code != 200
+            failures += not ok
             await asyncio.sleep(max(0.0, pause - took))
 
     async def everyone() -> None:
