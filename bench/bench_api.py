@@ -7,7 +7,8 @@ so every second brings a burst of CLIENTS simultaneous requests: the worst case 
   - latency median and p99 (ms) of every request,
   - the broker requests they caused (the fake server's counters, all endpoints, before vs after),
   - the server's CPU time per request (its own /proc counters: what the client side costs is left out),
-  - the server's resident memory (RSS) after the round.
+  - the server's resident memory (RSS) after the round,
+  - the dashboard's own page fetched meanwhile (every 0.5 s): does it stay responsive.
 
     .venv/bin/python bench/bench_api.py [--rounds 10] [--pause 1.0] [--clients 1,20,100]
 """
@@ -19,6 +20,7 @@ import asyncio
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +66,16 @@ def run_round(url: str, clients: int, rounds: int, pause: float) -> tuple[list[f
     return latencies, failures
 
 
+def dashboard_probe(url: str, stop: threading.Event, took: list[float]) -> None:
+    """The dashboard's side meanwhile: its page (index.html) fetched every 0.5 s on a connection of its own."""
+    with httpx.Client(timeout=60) as http:
+        while not stop.is_set():
+            t = time.perf_counter()
+            http.get(url + "/")
+            took.append((time.perf_counter() - t) * 1000)
+            stop.wait(0.5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10, help="requests per client")
@@ -78,17 +90,23 @@ def main() -> None:
             httpx.get(dash.url + "/positions", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
             print(f"server RSS after start and one snapshot: {dash.rss_kib() / 1024:.0f} MiB")
             print("clients  requests  median ms  p99 ms  server CPU ms/req  broker requests  (GET positions)  "
-                  "RSS MiB  failures")
+                  "RSS MiB  failures  page median ms")
             for clients in (int(c) for c in args.clients.split(",")):
                 before_all, before_pos = sum(t212.counts.values()), t212.count("GET", "/equity/positions")
+                stop, page = threading.Event(), []
+                prober = threading.Thread(target=dashboard_probe, args=(dash.url, stop, page))
                 started, cpu = time.monotonic(), dash.cpu_seconds()
+                prober.start()
                 latencies, failures = run_round(dash.url, clients, args.rounds, args.pause)
                 wall, cpu = time.monotonic() - started, dash.cpu_seconds() - cpu
+                stop.set()
+                prober.join()
                 broker = sum(t212.counts.values()) - before_all
                 positions = t212.count("GET", "/equity/positions") - before_pos
                 q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
                 print(f"{clients:7d}  {len(latencies):8d}  {statistics.median(latencies):9.1f}  {q[98]:6.1f}  "
-                      f"{cpu * 1000 / (len(latencies) + clients):17.1f}  {broker:15d}  {positions:15d}  {dash.rss_kib() / 1024:7.0f}  {failures:8d}"
+                      f"{cpu * 1000 / (len(latencies) + clients):17.1f}  {broker:15d}  {positions:15d}  {dash.rss_kib() / 1024:7.0f}  {failures:8d}  "
+                      f"{statistics.median(page):14.1f}"
                       f"   ({wall:.1f} s)")
             print(f"rate-limit violations at the broker: {t212.violations_total}")
 
