@@ -26,7 +26,7 @@ from tests.support import wait_for
 TOKEN = "api-token-0123456789abcdef"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 PROTECTED_GETS = ["/positions", "/orders", "/entries", "/api/v1/snapshot", "/api/v1/history/trades",
-                  "/api/v1/journal", "/api/v1/worker"]
+                  "/api/v1/journal", "/api/v1/worker", "/api/v1/openapi.json"]
 
 
 @pytest.fixture(scope="module")

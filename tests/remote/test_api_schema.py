@@ -45,7 +45,9 @@ def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
 
 
 def test_the_document_describes_every_endpoint(dash: Dashboard) -> None:
-    doc = httpx.get(dash.url + "/api/v1/openapi.json", timeout=30).json()
+    doc_url = dash.url + "/api/v1/openapi.json"
+    assert httpx.get(doc_url, timeout=30).status_code == 401  # like every endpoint but the probes
+    doc = httpx.get(doc_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30).json()
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {"/healthz", "/readyz", "/positions", "/orders", "/entries", "/autosell",
                                  "/api/v1/snapshot", "/api/v1/history/trades", "/api/v1/journal", "/api/v1/worker"}
