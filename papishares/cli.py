@@ -190,7 +190,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, port=args.port, address=args.address)
 
 
-def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_dashboard(settings: Settings | None, args: argparse.Namespace) -> int:
     from papishares.app.supervisor import home_py
     from papishares.remote.api.server import serve
 
@@ -219,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         if args.command == "doctor":  # the doctor reports it as its first check (and in JSON)
             return _doctor_config_error(args, err)
+        if args.command == "dashboard":  # served anyway: the pages show the error, /readyz says why
+            print(f"papishares: {err} (the dashboard starts; /readyz answers 503 until it is fixed)",
+                  file=sys.stderr)
+            return cmd_dashboard(None, args)
         print(f"papishares: {err}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings)

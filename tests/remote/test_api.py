@@ -292,3 +292,11 @@ def test_broker_down_serves_the_last_good_snapshot_marked_stale(dash: Dashboard,
     assert stale["age_seconds"] >= 0 and stale["stale_reason"]
     snap = get(dash, "/api/v1/snapshot")
     assert snap.status_code == 200 and snap.json()["stale"] is True and "age_seconds" in snap.json()
+
+
+def test_an_invalid_configuration_still_serves_and_says_why(tmp_path: Path) -> None:
+    with running_dashboard(tmp_path, {"DB_PATH": str(tmp_path / "p.db"), "RISK_PERCENTAGE": "lots"}) as bad:
+        assert get(bad, "/healthz", headers=None).json() == {"status": "ok"}
+        ready = get(bad, "/readyz", headers=None)
+        assert ready.status_code == 503 and "RISK_PERCENTAGE" in ready.json()["reason"]
+        assert "RISK_PERCENTAGE" in assert_error(get(bad, "/positions", headers=None), 503)

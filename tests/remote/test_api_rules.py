@@ -160,3 +160,19 @@ def test_journal_payload() -> None:
 def test_json_safe() -> None:
     assert api_queries.json_safe({"a": [math.inf, -math.inf, math.nan, 1.5, (2, "x")], "b": None}) == \
         {"a": [None, None, None, 1.5, [2, "x"]], "b": None}
+
+
+def test_listening_sockets_get_nodelay_and_no_descriptor_leaks() -> None:
+    import os
+    import socket
+
+    from papishares.remote.api.server import listening_sockets_nodelay
+
+    with socket.socket() as listener, socket.socket() as idle:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        before = len(os.listdir("/proc/self/fd"))
+        assert listening_sockets_nodelay() >= 1
+        assert len(os.listdir("/proc/self/fd")) == before
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        assert idle.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0  # not listening: left alone
