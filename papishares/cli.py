@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None, help="the dashboard's port (Streamlit's default 8501)")
     run.add_argument("--address", default=None, help="the dashboard's address (Streamlit's default)")
 
+    dash = sub.add_parser("dashboard", help="the dashboard and its JSON API on one port (until stopped)")
+    dash.add_argument("--port", type=int, default=None, help="the port (Streamlit's default 8501)")
+    dash.add_argument("--address", default=None, help="the address to listen on (Streamlit's default)")
+
     demo = sub.add_parser("demo", help="the built-in demo broker")
     demo_sub = demo.add_subparsers(dest="action", required=True)
     demo_sub.add_parser("reset", help="start the demo account afresh")
@@ -185,6 +189,13 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, port=args.port, address=args.address)
 
 
+def cmd_dashboard(settings: Settings | None, args: argparse.Namespace) -> int:
+    from papishares.app.supervisor import home_py
+    from papishares.remote.api.server import serve
+
+    return serve(home_py(), port=args.port, address=args.address)
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "snapshot": cmd_snapshot,
     "worker": cmd_worker,
@@ -197,6 +208,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "backtest": backtest_cli.run,
     "run": cmd_run,
     "doctor": cmd_doctor,
+    "dashboard": cmd_dashboard,
 }
 
 
@@ -207,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         if args.command == "doctor":  # the doctor reports it as its first check (and in JSON)
             return _doctor_config_error(args, err)
+        if args.command == "dashboard":  # served anyway: the pages show the error, /readyz says why
+            print(f"papishares: {err} (the dashboard starts; /readyz answers 503 until it is fixed)",
+                  file=sys.stderr)
+            return cmd_dashboard(None, args)
         print(f"papishares: {err}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings)

@@ -96,6 +96,7 @@ class Settings:
     broker_stops: bool = False  # PAPISHARES_BROKER_STOPS (the dashboard may override it in the database)
     broker_stop_min_move: float = 0.5  # % of the managed order's stop price
     broker_stop_interval: float = 60.0  # s between two moves of one position's managed stop
+    api_token: Secret | None = None  # PAPISHARES_API_TOKEN: the JSON API's bearer token
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -137,7 +138,7 @@ class Settings:
         return shown
 
 
-SECRET_FIELDS = {"t212_api_key", "t212_secret_key", "telegram_bot_token", "dashboard_password"}
+SECRET_FIELDS = {"t212_api_key", "t212_secret_key", "telegram_bot_token", "dashboard_password", "api_token"}
 
 
 def _number(env: Mapping[str, str], name: str, default: float, lo: float, hi: float, accepts: str) -> float:
@@ -344,4 +345,5 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
                                      "a percentage from 0 to 100"),
         broker_stop_interval=_number(env, "PAPISHARES_BROKER_STOP_INTERVAL", 60.0, -1e-9, 86400,
                                      "a number of seconds from 0 to 86400"),
+        api_token=_secret(env, "PAPISHARES_API_TOKEN"),
     )

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Papishares container entrypoint: one image, two roles, chosen by the first argument.
 #
-#   dashboard [FLAGS]     the Streamlit dashboard (Home.py) on $STREAMLIT_SERVER_PORT (8501)
+#   dashboard [FLAGS]     `papishares dashboard`: the pages and the JSON API on $STREAMLIT_SERVER_PORT (8501)
 #   worker [--once ...]   the sidecar worker (python -m papishares worker ...)
 #   healthcheck [ROLE]    checks the role this container started as (or ROLE): the dashboard's
 #                         /_stcore/health, or the worker's heartbeat via `papishares health`
@@ -62,10 +62,13 @@ case "$command" in
         export STREAMLIT_SERVER_HEADLESS STREAMLIT_SERVER_ADDRESS STREAMLIT_SERVER_PORT \
             STREAMLIT_SERVER_FILE_WATCHER_TYPE STREAMLIT_BROWSER_GATHER_USAGE_STATS
         remember_role dashboard
-        exec python -m streamlit run "$app_dir/Home.py" \
-            --server.headless="$STREAMLIT_SERVER_HEADLESS" \
-            --server.address="$STREAMLIT_SERVER_ADDRESS" \
-            --server.port="$STREAMLIT_SERVER_PORT" \
+        # The pages and the JSON API (/healthz, /readyz, /positions, /api/v1/...) on one port,
+        # from the package beside this script.
+        PYTHONPATH="$app_dir${PYTHONPATH:+:$PYTHONPATH}"
+        export PYTHONPATH
+        exec python -m papishares dashboard \
+            --address="$STREAMLIT_SERVER_ADDRESS" \
+            --port="$STREAMLIT_SERVER_PORT" \
             "$@"
         ;;
     worker)

@@ -1,7 +1,7 @@
 """`python -m papishares run` (what `make run` starts): the dashboard and the worker, side by side.
 
-One command for a newcomer: `streamlit run Home.py` and `python -m papishares worker` as two child
-processes. SIGINT/SIGTERM are forwarded to both; when either child dies the other is stopped and
+One command for a newcomer: `python -m papishares dashboard` (the pages and the JSON API on one port)
+and `python -m papishares worker` as two child processes. SIGINT/SIGTERM are forwarded to both; when either child dies the other is stopped and
 the supervisor says which one ended. A child that does not stop within STOP_GRACE is killed, and on
 Linux each child gets SIGTERM should the supervisor itself die (no orphans).
 
@@ -29,7 +29,7 @@ STOP_GRACE = 8.0  # s a child gets after the forwarded signal before it is kille
 POLL = 0.2
 
 
-def _home_py() -> Path:
+def home_py() -> Path:
     """Home.py of this checkout (the package sits next to it), else the working directory's."""
     beside = Path(__file__).resolve().parents[2] / "Home.py"
     return beside if beside.is_file() else Path("Home.py").resolve()
@@ -45,11 +45,11 @@ def child_env(settings: Settings, environ: dict[str, str] | None = None) -> dict
 
 def commands(port: int | None = None, address: str | None = None,
              worker_args: Sequence[str] = ()) -> dict[str, list[str]]:
-    dashboard = [sys.executable, "-m", "streamlit", "run", str(_home_py()), "--server.headless=true"]
+    dashboard = [sys.executable, "-m", "papishares", "dashboard"]
     if port is not None:
-        dashboard.append(f"--server.port={port}")
+        dashboard.append(f"--port={port}")
     if address is not None:
-        dashboard.append(f"--server.address={address}")
+        dashboard.append(f"--address={address}")
     return {"dashboard": dashboard, "worker": [sys.executable, "-m", "papishares", "worker", *worker_args]}
 
 

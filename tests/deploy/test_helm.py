@@ -139,8 +139,11 @@ def test_roles_and_probes(helm: str, tmp_path: Path) -> None:
     dash, worker = by_container["dashboard"], by_container["worker"]
     assert dash["args"][0] == "dashboard"
     assert worker["args"] == ["worker"]
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert dash[probe]["httpGet"] == {"path": "/_stcore/health", "port": "http"}
+    # `papishares dashboard` serves its own probes: /healthz while it runs, /readyz (with the reason
+    # when not) once the configuration is valid and the database opens
+    for probe in ("startupProbe", "livenessProbe"):
+        assert dash[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert dash["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     for probe in ("startupProbe", "livenessProbe"):
         assert worker[probe]["exec"]["command"] == ["papishares", "health"]
     # Readiness gates the Service: by default a waiting worker must not hide the dashboard.

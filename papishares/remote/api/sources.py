@@ -1,0 +1,152 @@
+"""Where the API's data comes from: the dashboard's own caches in this same server process.
+
+`papishares.ui.data.load_snapshot` is the one snapshot every browser session shares (SNAPSHOT_TTL), so
+any number of API clients cost the broker what one dashboard does; entries come from the Entries
+page's cached scan. Everything else is a read of the store the CLI reads (trades, journal, worker
+health, the auto-sell flag). Each function runs in a worker thread (blocking SQLite).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from papishares.commands import api_queries
+from papishares.config import Settings, load_settings
+from papishares.core.models import Snapshot
+from papishares.store.db import Store
+from papishares.ui import data
+
+NO_SNAPSHOT = "No portfolio snapshot yet: the broker has not answered since the database was created."
+
+
+class Unavailable(Exception):
+    """The data cannot be given (no snapshot at all, an unreadable store): a 503 with this sentence."""
+
+
+def settings() -> Settings:
+    """Read at each request, as each dashboard page run does (a changed `.env` takes effect). ConfigError."""
+    return load_settings()
+
+
+def store(s: Settings) -> Store:
+    return data.service(s).store
+
+
+def signin_configured(s: Settings) -> bool:
+    from papishares.ui.auth import oidc_providers
+
+    return bool(s.dashboard_password) or oidc_providers() is not None
+
+
+@dataclass(frozen=True)
+class Shared:
+    snapshot: Snapshot
+    problem: str | None
+    age_seconds: float | None
+    whole: dict[str, Any]  # the snapshot JSON, rendered once per snapshot for every client
+
+
+_RENDERED: dict[tuple[Any, ...], dict[str, Any]] = {}
+_RENDERED_LOCK = threading.Lock()
+
+
+def shared_snapshot(s: Settings) -> Shared:
+    """The dashboard's cached snapshot: fresh, or the last good one with the reason it is stale."""
+    loaded = data.load_snapshot(s)
+    snap = loaded.snapshot
+    if snap is None:
+        raise Unavailable(loaded.problem or NO_SNAPSHOT)
+    # The cache hands each caller its own copy, so the copy's identity cannot key the rendering.
+    key = (data.settings_key(s), snap.generated_at, snap.data_time, snap.stale, snap.broker_note)
+    with _RENDERED_LOCK:
+        whole = _RENDERED.get(key)
+    if whole is None:
+        whole = api_queries.rendered(snap)
+        with _RENDERED_LOCK:
+            _RENDERED.clear()  # the newest snapshot only: older ones are never asked for again
+            _RENDERED[key] = whole
+    return Shared(snap, loaded.problem, loaded.age_seconds, whole)
+
+
+def snapshot(s: Settings) -> dict[str, Any]:
+    shared = shared_snapshot(s)
+    return api_queries.snapshot_payload(shared.snapshot, shared.problem, shared.age_seconds, shared.whole)
+
+
+def positions(s: Settings) -> dict[str, Any]:
+    shared = shared_snapshot(s)
+    return api_queries.positions_payload(shared.snapshot, store(s).autosell_enabled, shared.problem,
+                                         shared.age_seconds, shared.whole)
+
+
+def orders(s: Settings) -> list[dict[str, Any]]:
+    shared = shared_snapshot(s)
+    snap = shared.snapshot
+    held = {p.ticker for p in snap.positions}
+    unknown = any(o.ticker not in held for o in snap.orders)
+    names = _instrument_names(data.settings_key(s), s) if unknown else {}
+    return api_queries.orders_payload(snap, data.papishares_orders(s), names, data.quote_currencies(s, snap))
+
+
+@st.cache_data(ttl=data.CONTEXT_TTL, show_spinner=False, max_entries=16)
+def _instrument_names(key: str, _settings: Settings) -> Mapping[str, str]:
+    """Names of instruments not held (an order on one), from the metadata the dashboard caches alike."""
+    try:
+        ctx = data.service(_settings).context()
+    except Exception:  # names are a nicety: the ticker stands in
+        return {}
+    return {t: i.name for t, i in ctx.instruments.items()}
+
+
+def entries(s: Settings) -> dict[str, Any]:
+    """`entries --json`, from the Entries page's cached scan."""
+    from papishares.entries import result_json
+    from papishares.ui import entries_data
+
+    loaded = data.load_snapshot(s)
+    result, problem = entries_data.load_entries(s, loaded.snapshot, False)
+    if result is None:
+        raise Unavailable(problem or "The entries scan failed.")
+    return api_queries.json_safe(result_json(result, entries_data.feed(s), s.risk_percentage))
+
+
+def trades(s: Settings) -> dict[str, Any]:
+    from papishares.history.book import trades_json
+
+    return api_queries.json_safe(trades_json(store(s)))
+
+
+def journal(s: Settings, limit: int) -> dict[str, Any]:
+    return api_queries.journal_payload(store(s).journal_entries(limit=limit))
+
+
+def worker(s: Settings) -> dict[str, Any]:
+    from papishares.worker.loop import health_status
+
+    return api_queries.json_safe(dict(health_status(store(s), s)))
+
+
+def autosell(s: Settings) -> bool:
+    return store(s).autosell_enabled
+
+
+def set_autosell(s: Settings, wanted: bool | None) -> bool:
+    """Set the flag (None: toggle), journalled as the dashboard's toggle and `autosell on|off` are."""
+    st_ = store(s)
+    enabled = (not st_.autosell_enabled) if wanted is None else wanted
+    st_.set_autosell(enabled)
+    return enabled
+
+
+def ready(s: Settings) -> str | None:
+    """None when the database opens and answers; else why not, in a sentence."""
+    try:
+        store(s).query("SELECT 1 FROM kv LIMIT 1")
+    except Exception as err:
+        return f"The database {s.db_path} cannot be opened ({type(err).__name__})."
+    return None
