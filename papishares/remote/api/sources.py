@@ -16,6 +16,8 @@ from typing import Any
 import streamlit as st
 
 from papishares.commands import api_queries
+from papishares.commands import autosell as autosell_commands
+from papishares.commands.health import worker_health
 from papishares.config import Settings, load_settings
 from papishares.core.models import Snapshot
 from papishares.store.db import Store
@@ -126,27 +128,25 @@ def journal(s: Settings, limit: int) -> dict[str, Any]:
 
 
 def worker(s: Settings) -> dict[str, Any]:
-    from papishares.worker.loop import health_status
-
-    return api_queries.json_safe(dict(health_status(store(s), s)))
+    """`papishares health`'s JSON (the one worker-health computation)."""
+    return api_queries.json_safe(worker_health(store(s), s).to_json())
 
 
 def autosell(s: Settings) -> bool:
-    return store(s).autosell_enabled
+    return autosell_commands.state(store(s)).enabled
 
 
 def set_autosell(s: Settings, wanted: bool | None) -> bool:
-    """Set the flag (None: toggle), journalled as the dashboard's toggle and `autosell on|off` are."""
+    """Set the flag (None: toggle) through the command the dashboard's toggle and `autosell on|off` use."""
     st_ = store(s)
-    enabled = (not st_.autosell_enabled) if wanted is None else wanted
-    st_.set_autosell(enabled)
-    return enabled
+    enabled = (not autosell_commands.state(st_).enabled) if wanted is None else wanted
+    return autosell_commands.switch(st_, enabled).enabled
 
 
 def ready(s: Settings) -> str | None:
     """None when the database opens and answers; else why not, in a sentence."""
     try:
-        store(s).query("SELECT 1 FROM kv LIMIT 1")
+        store(s).schema_version()
     except Exception as err:
         return f"The database {s.db_path} cannot be opened ({type(err).__name__})."
     return None
