@@ -9,11 +9,15 @@ Where this machine differs from a Docker host it is said: the official base imag
 Debian's packages when Docker Hub cannot be reached, and the containers use the host's network
 (compose's port mapping needs bridge networking, which a sandbox may lack). Without podman the module
 is skipped with the reason, except under CI (CI=true), where it fails: `make test` installs podman
-(scripts/ensure-podman). The whole module runs in one xdist worker (xdist_group + --dist loadgroup).
+(scripts/ensure-podman). The module is meant for one xdist worker (xdist_group + --dist loadgroup),
+but pytest-xdist 3.8 cannot group under pytest 9.2 (it renames item._nodeid, which pytest 9 no longer
+reads): a lock keeps the build to one at a time, the others find every layer cached, and each worker
+given some of these tests brings up its own compose project (a free port, a project name of its own).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -128,6 +132,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     info = podman("info", "--format", "{{.Host.OCIRuntime.Name}}", check=False)
     if info.returncode != 0:
         unavailable(f"podman cannot run here: {info.stderr.strip()[-300:]}")
+    # One build at a time on the machine: xdist may still hand this module to several workers (pytest 9
+    # ignores xdist_group's grouping), and the later ones then find every layer cached.
+    MEASURED.parent.mkdir(parents=True, exist_ok=True)
+    with open(MEASURED.parent / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build(tmp_path_factory)
+
+
+def build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     args = dockerfile_args()
     bases: dict[str, str] = {}
     notes: list[str] = []
@@ -137,6 +150,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
             notes.append(note)
             warnings.warn(note, stacklevel=1)
     tmp = tmp_path_factory.mktemp("image-build")
+    before = podman("image", "inspect", "--format", "{{.Id}}", IMAGE, check=False).stdout.strip()
     started = time.monotonic()
     done = podman("build", "--format", "docker", "--tag", IMAGE,
                   *[f"--build-arg={k}={v}" for k, v in bases.items()], *pip_settings(tmp), str(REPO),
@@ -144,8 +158,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     build_s = time.monotonic() - started
     # A failing build is a failure, never a skip.
     assert done.returncode == 0, f"podman build failed:\n{done.stdout[-4000:]}\n{done.stderr[-3000:]}"
-    size = int(podman("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout.strip())
-    return Built(IMAGE, bases, notes, build_s, size / 1e6)
+    size, now = podman("image", "inspect", "--format", "{{.Size}} {{.Id}}", IMAGE).stdout.split()
+    if before and before != now:  # the last run's image: its layers stay cached where still used
+        podman("rmi", before, check=False)
+    return Built(IMAGE, bases, notes, build_s, int(size) / 1e6)
 
 
 def free_port() -> int:
