@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test typecheck worker snapshot lint bench browser cgt clean
+.PHONY: run test typecheck worker snapshot lint bench browser cgt podman image clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ browser:
 cgt:
 	@scripts/ensure-cgt-calc
 
+# podman, for the tests that build the image and run it (tests/deploy/test_image.py)
+podman:
+	@scripts/ensure-podman
+
+# the image, built with podman where there is no Docker (the official bases, or stand-ins from Debian's packages)
+image: $(STAMP) podman
+	$(PY) -m pytest -q tests/deploy/test_image.py
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
@@ -36,10 +44,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-test: $(STAMP) browser cgt
+test: $(STAMP) browser cgt podman
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest -q -n 4
+	PY=$(PY) scripts/run-tests
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

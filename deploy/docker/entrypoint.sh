@@ -14,6 +14,13 @@ set -eu
 self=$(readlink -f "$0")
 # The app directory: /app in the image (PAPISHARES_APP_DIR), the repository root when run from a checkout.
 app_dir="${PAPISHARES_APP_DIR:-$(dirname "$(dirname "$(dirname "$self")")")}"
+# A home the app can write (Streamlit's and yfinance's caches). A runtime that mounts the home's tmpfs
+# owned by root (podman 4.3 ignores the tmpfs mode) gets one under /tmp instead.
+if [ -n "${HOME:-}" ] && [ -d "$HOME" ] && ! [ -w "$HOME" ]; then
+    HOME="${TMPDIR:-/tmp}/papishares-home"
+    export HOME
+    mkdir -p "$HOME" 2>/dev/null || true
+fi
 # Remembered so that the image's HEALTHCHECK (a separate process) knows what to check.
 role_file="${TMPDIR:-/tmp}/papishares.role"
 

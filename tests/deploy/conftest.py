@@ -14,6 +14,10 @@ ENTRYPOINT = REPO / "deploy" / "docker" / "entrypoint.sh"
 GET_HELM = (REPO.parent / "shared" / "tools" / "get-helm").resolve()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "image: builds the real image with podman and runs it (tests/deploy/test_image.py)")
+
+
 @pytest.fixture(scope="session")
 def helm() -> str:
     if not GET_HELM.is_file():
