@@ -1,0 +1,1 @@
+"""Backtests: the closed trades replayed under every stop mode, and the Turtle entries over a period."""

@@ -319,7 +319,7 @@ def test_snapshot_json_in_the_image_prints_a_demo_snapshot(built: Built) -> None
 
 APP_HOME = """for p in /proc/[0-9]*; do
   [ "${p#/proc/}" = "$$" ] && continue
-  if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q -e 'papishares worker' -e 'streamlit run'; then
+  if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q -e 'papishares worker' -e 'papishares dashboard' -e 'streamlit run'; then
     home=$(tr '\\0' '\\n' < $p/environ | sed -n 's/^HOME=//p'); touch "$home/.written" && echo "$home"; exit $?
   fi
 done; exit 1"""
