@@ -38,6 +38,7 @@ from papishares.notify import rules as alerts
 from papishares.orders import autosell, quantity, sell_release
 from papishares.store import intents, manual_sells
 from papishares.store.db import Store
+from papishares.store.keys import IntentKey
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ class Commands:
 
 # -- /sell: requested by the adapter, executed by the lease holder ----------------------------------
 def sell_key(conf: str) -> str:
-    return f"tgsell:{conf}"
+    return IntentKey.telegram_sell(conf)
 
 
 def request_sell(store: Store, ticker: str, conf: str, chat_id: str = "", message_id: int | None = None,

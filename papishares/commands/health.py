@@ -15,21 +15,9 @@ from papishares.notify import outbox
 from papishares.orders import autosell
 from papishares.store.db import Store
 from papishares.store.keys import Key
-from papishares.store.lease import LeaseHolder, read_lease
+from papishares.store.lease import heartbeat_age, is_fresh, read_lease
 
 STANDBY_KEY = Key.WORKER_STANDBY  # written by a worker waiting for the lease (papishares.worker.loop)
-
-
-def heartbeat_age(holder: LeaseHolder | None, now: float) -> float | None:
-    """Seconds since the lease holder's heartbeat; None when no worker ever held the lease."""
-    if holder is None:
-        return None
-    return max(0.0, now - (holder.heartbeat_at or 0.0))
-
-
-def is_fresh(age: float | None, max_age: float) -> bool:
-    """The one freshness rule: a heartbeat at most `max_age` seconds old."""
-    return age is not None and age <= max_age
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from html import escape, unescape
 
 from papishares.core import money as money_words
 from papishares.core.models import PositionView, Snapshot
+from papishares.store.keys import AlertFamily
 
 
 @dataclass(frozen=True)
@@ -80,15 +81,15 @@ def _message(headline: str, lines: Iterable[str], footer: str | None = None) -> 
 
 # -- the rules ------------------------------------------------------------------------------------------
 def stop_key(ticker: str) -> str:
-    return f"stop:{ticker}"
+    return AlertFamily.STOP.of(ticker)
 
 
 def macd_key(p: PositionView) -> str:
-    return f"macd:{p.yahoo_symbol or p.ticker}:{p.last_bar_date}:{p.macd_crossover}"
+    return AlertFamily.MACD.of(p.yahoo_symbol or p.ticker, p.last_bar_date, p.macd_crossover)
 
 
 def units_key(ticker: str) -> str:
-    return f"units:{ticker}"
+    return AlertFamily.UNITS.of(ticker)
 
 
 RISK_KEY = "risk:above"

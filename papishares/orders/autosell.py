@@ -33,7 +33,7 @@ from papishares.orders.reconcile import Verdict
 from papishares.store import alerts as alert_store
 from papishares.store import intents, positions
 from papishares.store.db import Store
-from papishares.store.keys import AlertFamily, Key
+from papishares.store.keys import AlertFamily, IntentKey, Key
 from papishares.store.quantities import learned_precisions
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ SAFETY_SKIPS = frozenset({"suspect_price", "live_forbidden", "nothing_available"
 
 # -- pure ------------------------------------------------------------------------------------------------
 def breach_key(ticker: str, opened_at: float | None, breach_count: int) -> str:
-    return f"{ticker}:{(opened_at or 0.0):.3f}:{breach_count}"
+    return IntentKey.breach_sale(ticker, opened_at, breach_count)
 
 
 @dataclass(frozen=True)

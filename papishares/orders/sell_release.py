@@ -24,12 +24,13 @@ from papishares.orders.reconcile import Verdict
 from papishares.orders.stop_keeper import StopKeeper, live_managed, managed_rows
 from papishares.store import intents
 from papishares.store.db import Store
+from papishares.store.keys import IntentKey
 
 WAIT, SELL, DONE = "wait", "sell", "done"
 
 
 def release_key(key: str) -> str:
-    return f"{key}:release"
+    return IntentKey.release(key)
 
 
 def managed_stop(store: Store, snapshot: Snapshot, ticker: str) -> stop_plan.Managed | None:

@@ -39,7 +39,7 @@ from papishares.orders.stop_plan import StopInputs, StopPlan, StopSettings
 from papishares.store import alerts as alert_store
 from papishares.store import intents, managed_stops, manual_sells
 from papishares.store.db import Store
-from papishares.store.keys import AlertFamily, Key
+from papishares.store.keys import AlertFamily, IntentKey, Key
 from papishares.store.quantities import learned_precisions
 
 log = logging.getLogger(__name__)
@@ -401,7 +401,7 @@ class StopKeeper:
     def _cancel(self, p: PositionView, plan: StopPlan, why: str, key: str | None = None) -> bool:
         """Cancel the managed order `plan.cancel_id`, journalled. True only when proven cancelled."""
         order_id = int(plan.cancel_id or 0)
-        key = key or f"stop:{p.ticker}:cancel:{order_id}:{self.clock():.6f}"
+        key = key or IntentKey.stop_cancel(p.ticker, order_id, self.clock())
 
         def ours_still(conn: Any) -> bool:
             return managed_stops.has(self.store, p.ticker, order_id)
@@ -423,7 +423,7 @@ class StopKeeper:
 
     def _place(self, p: PositionView, plan: StopPlan, action: str, cancelled_at: float | None = None,
                names: list[str] | None = None) -> None:
-        key = f"stop:{p.ticker}:place:{self.clock():.6f}"
+        key = IntentKey.stop_place(p.ticker, self.clock())
 
         def none_managed(conn: Any) -> bool:  # never two managed stops for one position
             return not managed_stops.has(self.store, p.ticker)

@@ -39,12 +39,11 @@ from papishares.history.recorder import record_snapshot
 from papishares.market import MarketData
 from papishares.market import schedule as market_schedule
 from papishares.market.symbols import SymbolChoice, SymbolMapper
-from papishares.orders import stop_keeper as stopkeeper
-from papishares.orders import stop_plan as brokerstops
+from papishares.orders import stop_keeper, stop_plan
 from papishares.store import snapshots as snapshot_store
 from papishares.store.db import PriceRecord, Store
 from papishares.store.keys import Key
-from papishares.store.lease import read_lease
+from papishares.store.lease import heartbeat_age, is_fresh, read_lease
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +220,7 @@ class Service:
         drop_last = market_schedule.incomplete_last_bars(bars.close, instrument_of, ctx.exchanges, moment)
         summary = indicators.summarise(bars, drop_last) if bars.symbols else pd.DataFrame()
         # Papishares' managed stops are not the user's: manual stops count only the other orders.
-        managed = stopkeeper.live_managed(stopkeeper.managed_rows(self.store), orders)
+        managed = stop_keeper.live_managed(stop_keeper.managed_rows(self.store), orders)
         managed_ids = {m.order_id for m in managed.values()}
         manual = risk.manual_stops([o for o in orders if o.id not in managed_ids])
         worker_acts = self._worker_acts(now)
@@ -347,8 +346,8 @@ class Service:
                     market_data_note=scale_note,
                     broker_stop_price=b_price,
                     broker_stop_quantity=b_qty,
-                    protection=brokerstops.protection(p.quantity, m_qty, b_qty, calc, worker_acts),
-                    acting_stop=brokerstops.acting_stop(m_price, b_price, calc, worker_acts),
+                    protection=stop_plan.protection(p.quantity, m_qty, b_qty, calc, worker_acts),
+                    acting_stop=stop_plan.acting_stop(m_price, b_price, calc, worker_acts),
                 )
             )
         return views, notes
@@ -413,7 +412,7 @@ class Service:
             return False
         holder = read_lease(self.store)
         return holder is not None and (holder.expires_at or 0) > now and \
-            now - (holder.heartbeat_at or 0) <= self.settings.heartbeat_max_age
+            is_fresh(heartbeat_age(holder, now), self.settings.heartbeat_max_age)
 
     @staticmethod
     def _market_open(inst: Instrument, exchanges: list[Exchange], moment: datetime) -> bool | None:

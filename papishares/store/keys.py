@@ -85,4 +85,32 @@ class AlertFamily(StrEnum):
         return self.value + ":".join(str(p) for p in parts)
 
 
+class IntentKey:
+    """The keys of order requests (`sell_intents.key`): one key is one request, ever, so each is built
+    from what makes the request unique, and only here."""
+
+    @staticmethod
+    def breach_sale(ticker: str, opened_at: float | None, breach_count: int) -> str:
+        """Auto-sell: one sale per breach of one holding (the position's opening and its breach count)."""
+        return f"{ticker}:{(opened_at or 0.0):.3f}:{breach_count}"
+
+    @staticmethod
+    def stop_place(ticker: str, at: float) -> str:
+        return f"stop:{ticker}:place:{at:.6f}"
+
+    @staticmethod
+    def stop_cancel(ticker: str, order_id: int | None, at: float) -> str:
+        return f"stop:{ticker}:cancel:{order_id}:{at:.6f}"
+
+    @staticmethod
+    def telegram_sell(confirmation: str) -> str:
+        """A Telegram /sell: one request per confirmation button."""
+        return f"tgsell:{confirmation}"
+
+    @staticmethod
+    def release(key: str) -> str:
+        """The cancel of a managed stop that frees the shares of the /sell under `key`."""
+        return f"{key}:release"
+
+
 PRUNABLE_ALERTS = (AlertFamily.MACD, AlertFamily.AUTOSELL, AlertFamily.BROKER_STOP)  # events that cannot recur

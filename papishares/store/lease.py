@@ -48,6 +48,18 @@ def read_lease(store: Store, name: str = WORKER_LEASE) -> LeaseHolder | None:
     return LeaseHolder(row["owner"], row["acquired_at"], row["expires_at"], row["heartbeat_at"], info)
 
 
+def heartbeat_age(holder: LeaseHolder | None, now: float) -> float | None:
+    """Seconds since the lease holder's heartbeat; None when no worker ever held the lease."""
+    if holder is None:
+        return None
+    return max(0.0, now - (holder.heartbeat_at or 0.0))
+
+
+def is_fresh(age: float | None, max_age: float) -> bool:
+    """The one freshness rule: a heartbeat at most `max_age` seconds old."""
+    return age is not None and age <= max_age
+
+
 def last_heartbeat(store: Store) -> float | None:
     """The newest heartbeat of any lease (None before a worker ever ran)."""
     rows = store.execute("SELECT max(heartbeat_at) FROM lease")

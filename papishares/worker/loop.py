@@ -36,8 +36,7 @@ from papishares.core.models import Snapshot
 from papishares.history.schedule import HistorySchedule
 from papishares.notify import Notifier
 from papishares.notify import rules as alerts
-from papishares.orders import autosell
-from papishares.orders import stop_keeper as stopkeeper
+from papishares.orders import autosell, stop_keeper
 from papishares.store import alerts as alert_store
 from papishares.store import outbox as outbox_store
 from papishares.store.db import Store
@@ -83,7 +82,7 @@ class Worker:
             environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
             unknown_grace=max(2 * self.interval, 10.0) if unknown_grace is None else unknown_grace, clock=clock)
         self.history = HistorySchedule(self.store, self.broker, settings.history_interval, clock=clock)
-        self.keeper = stopkeeper.StopKeeper(
+        self.keeper = stop_keeper.StopKeeper(
             store=self.store, broker=self.broker, emit=self.notifier.emit, lease_ok=self.lease.holds,
             environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
             default_on=settings.broker_stops, min_move_pct=settings.broker_stop_min_move,
@@ -132,7 +131,7 @@ class Worker:
         # without the keeper's answer, auto-sell leaves alone every ticker a managed stop was recorded for.
         covered = self._step(report, "broker stops", lambda: self.keeper.run(snapshot, fresh, self._data_since,
                                                                            unconfirmed),
-                             lambda: frozenset(stopkeeper.managed_rows(self.store)))
+                             lambda: frozenset(stop_keeper.managed_rows(self.store)))
         report.decisions = self._step(report, "auto-sell", lambda: self.seller.run(
             snapshot, fresh, breach_keys, unconfirmed, covered), list)
         report.decisions += self._step(report, "telegram /sell", lambda: commands.execute_requested_sells(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from papishares.commands.health import STANDBY_KEY, heartbeat_age, is_fresh, worker_health
+from papishares.commands.health import STANDBY_KEY, worker_health
 from papishares.config import Settings
 from papishares.store import intents
 from papishares.store.db import Store
-from papishares.store.lease import Lease, LeaseHolder
+from papishares.store.lease import Lease, LeaseHolder, heartbeat_age, is_fresh
 
 NOW = 1_800_000_000.0
 JSON_KEYS = ["healthy", "heartbeat_age_s", "owner", "state", "autosell", "environment", "last_cycle", "held",

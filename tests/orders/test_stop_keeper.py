@@ -20,7 +20,7 @@ import pytest
 
 from papishares.broker.trading212 import Trading212Client
 from papishares.market.none import NoMarketData
-from papishares.orders import stop_keeper as stopkeeper
+from papishares.orders import stop_keeper
 from papishares.orders.stop_plan import tick_down
 from papishares.snapshot.service import Service
 from papishares.store.db import Store
@@ -127,7 +127,7 @@ def test_the_broker_stop_sells_and_the_next_cycle_records_it_without_sending(rig
     [filled] = journal(rig, "filled")
     assert "Sold at the broker" in filled["message"] and json.loads(filled["data"])["exit_reason"] == "broker stop"
     assert len(rig.alerts("broker_stop_filled")) == 1
-    assert stopkeeper.managed_rows(rig.store) == {}
+    assert stop_keeper.managed_rows(rig.store) == {}
 
 
 @pytest.fixture
@@ -196,9 +196,9 @@ def test_the_user_cancelling_the_managed_stop_leaves_the_position_out(rig: Rig) 
     rig.cycle()
     rig.cycle()
     assert len(stop_posts(rig.server)) == 1  # not replaced
-    assert TSLA in stopkeeper.exclusions(rig.store) and len(rig.alerts("broker_stop_cancelled")) == 1
+    assert TSLA in stop_keeper.exclusions(rig.store) and len(rig.alerts("broker_stop_cancelled")) == 1
     assert rig.worker.previous.position(TSLA).protection == "alert"
-    assert stopkeeper.include(rig.store, TSLA)
+    assert stop_keeper.include(rig.store, TSLA)
     rig.cycle()
     assert len(stop_posts(rig.server)) == 2 and len(stops_at_broker(rig.server)) == 1
 
@@ -214,7 +214,7 @@ def test_an_expired_stop_is_placed_again_and_said_once(rig: Rig, status: str, fi
     rig.server.end_order(order["id"], status, history=True, **fields)
     for _ in range(3):
         rig.cycle()
-    assert TSLA not in stopkeeper.exclusions(rig.store)
+    assert TSLA not in stop_keeper.exclusions(rig.store)
     [again] = stops_at_broker(rig.server)
     assert again["id"] != order["id"] and again["quantity"] == -3 and len(stop_posts(rig.server)) == 2
     assert len(rig.alerts("broker_stop_expired")) == 1 and rig.alerts("broker_stop_cancelled") == []
@@ -234,7 +234,7 @@ def test_a_stop_gone_without_proof_of_expiry_leaves_the_position_out(rig: Rig, s
     rig.server.end_order(order["id"], status, history=history)
     for _ in range(3):
         rig.cycle()
-    assert TSLA in stopkeeper.exclusions(rig.store)
+    assert TSLA in stop_keeper.exclusions(rig.store)
     assert stops_at_broker(rig.server) == [] and len(stop_posts(rig.server)) == 1
     assert len(rig.alerts("broker_stop_cancelled")) == 1 and rig.alerts("broker_stop_expired") == []
 
@@ -245,11 +245,11 @@ def test_a_stop_whose_end_cannot_be_read_yet_is_not_replaced_meanwhile(rig: Rig)
     rig.server.end_order(order["id"], "CANCELLED", history=True)
     rig.server.inject("GET", "/equity/history/orders", "status", status=503, times=100)
     rig.cycle()  # the history cannot be read: nothing decided, nothing placed
-    assert len(stop_posts(rig.server)) == 1 and TSLA not in stopkeeper.exclusions(rig.store)
+    assert len(stop_posts(rig.server)) == 1 and TSLA not in stop_keeper.exclusions(rig.store)
     rig.server.faults.clear()
     for _ in range(3):
         rig.cycle()
-    assert TSLA in stopkeeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
+    assert TSLA in stop_keeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
 
 
 def null_quantity_next(rig: Rig) -> None:
@@ -265,9 +265,9 @@ def test_a_stop_gone_while_the_quantity_is_null_is_decided_on_good_data(rig: Rig
     del rig.server.orders[order["id"]]  # the user cancels it in the app
     null_quantity_next(rig)
     assert rig.cycle().ok  # was a TypeError out of the cycle: nothing acted for any position
-    assert TSLA not in stopkeeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
+    assert TSLA not in stop_keeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
     rig.cycle()
-    assert TSLA in stopkeeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
+    assert TSLA in stop_keeper.exclusions(rig.store) and len(stop_posts(rig.server)) == 1
 
 
 def test_an_unknown_cancel_while_the_quantity_is_null_is_decided_on_good_data(rig: Rig) -> None:
@@ -294,7 +294,7 @@ def test_an_order_listed_as_expired_is_not_pending() -> None:
 
 def test_switching_off_per_position_cancels_the_managed_stop(rig: Rig) -> None:
     rig.cycle(wait=False)
-    stopkeeper.exclude(rig.store, TSLA, "the user switched it off")
+    stop_keeper.exclude(rig.store, TSLA, "the user switched it off")
     rig.cycle()
     assert stops_at_broker(rig.server) == [] and len(journal(rig, "cancelled")) == 1
     rig.cycle()
@@ -308,7 +308,7 @@ def test_a_500_after_the_placement_is_adopted_never_resent(rig: Rig) -> None:
     rig.cycle()
     rig.cycle()
     assert len(stop_posts(rig.server)) == 1
-    [row] = stopkeeper.managed_rows(rig.store).values()
+    [row] = stop_keeper.managed_rows(rig.store).values()
     assert row["order_id"] == stops_at_broker(rig.server)[0]["id"]
     assert journal(rig, "reconciled")
 
@@ -322,7 +322,7 @@ def test_a_timeout_on_placement_is_reconciled_never_resent(t212_server: FakeTrad
         r.cycle()
         r.cycle()
         assert len(stop_posts(r.server)) == 1 and len(stops_at_broker(r.server)) == 1
-        assert len(stopkeeper.managed_rows(r.store)) == 1
+        assert len(stop_keeper.managed_rows(r.store)) == 1
     finally:
         r.close()
 
@@ -399,7 +399,7 @@ def test_refusal_on_live_said_once_auto_sell_remains(t212_server: FakeTrading212
             r.cycle()
         assert len(stop_posts(r.server)) == 1  # refused once, not retried within the day
         assert len(r.alerts("broker_stop_refused")) == 1 and len(journal(r, "refused")) == 1
-        assert stopkeeper.refused_now(r.store, time.time())[0]
+        assert stop_keeper.refused_now(r.store, time.time())[0]
         assert r.worker.previous.position(TSLA).protection == "worker"  # auto-sell on, heartbeat fresh
         r.server.set_price(TSLA, 200.0)
         r.cycle()
@@ -429,13 +429,13 @@ def test_dry_run_records_would_place_only(t212_server: FakeTrading212, tmp_path:
 
 
 def test_the_dashboard_switch_overrides_the_environment(rig: Rig) -> None:
-    stopkeeper.set_enabled(rig.store, False)
+    stop_keeper.set_enabled(rig.store, False)
     rig.cycle(wait=False)
     assert rig.server.order_posts == []
-    stopkeeper.set_enabled(rig.store, None)
+    stop_keeper.set_enabled(rig.store, None)
     rig.cycle()
     assert len(stop_posts(rig.server)) == 1
-    stopkeeper.set_enabled(rig.store, False)
+    stop_keeper.set_enabled(rig.store, False)
     rig.cycle()
     assert stops_at_broker(rig.server) == [] and len(journal(rig, "cancelled")) == 1
 
@@ -533,8 +533,8 @@ def test_a_key_without_the_order_scope_is_a_refusal_said_once(rig: Rig) -> None:
         rig.cycle()
     assert rig.server.count("POST", "/equity/orders/stop") == 1
     assert len(rig.alerts("broker_stop_refused")) == 1
-    assert stopkeeper.refused_now(rig.store, time.time())[0]
-    assert any(line.startswith("refused for the account") for line in stopkeeper.status_lines(rig.store, True))
+    assert stop_keeper.refused_now(rig.store, time.time())[0]
+    assert any(line.startswith("refused for the account") for line in stop_keeper.status_lines(rig.store, True))
 
 
 def test_the_stop_placement_is_truncated_and_retried_once_for_precision(t212_server: FakeTrading212,
