@@ -45,7 +45,7 @@ from papishares.store.lease import Lease, LeaseHolder
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE = 4.0  # seconds given to a running cycle after SIGTERM (the contract says 5)
+STOP_GRACE = 3.0  # s a running cycle gets after SIGTERM: the contract says 5, and exiting takes time on a busy machine
 FRESH_SLACK = 2.0  # positions fetched up to this long before the cycle began still count as fresh
 METADATA_EVERY = 3 * 3600.0  # instruments and exchange schedules (holidays) refresh
 KEEP_DAYS = 30  # dedup keys of one-off events (MACD bars, auto-sell notes) and sent alerts kept this long

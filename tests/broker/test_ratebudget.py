@@ -160,10 +160,10 @@ def test_cache_never_goes_back_in_time_and_invalidates_by_prefix(budget: RateBud
     assert budget.cached("GET /equity/account/summary") is not None
 
 
-def _hammer(db: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _hammer(db: str, start: float, end: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     budget = RateBudget(Store(db))
     granted = []
-    end = time.time() + seconds
+    time.sleep(max(0.0, start - time.time()))  # both race over the same window, however slow their start
     while time.time() < end:
         got = budget.reserve(POSITIONS, max_wait=0.2)
         if isinstance(got, Reservation):
@@ -177,7 +177,8 @@ def test_two_processes_never_share_a_slot(tmp_path: Path) -> None:
     Store(db).close()  # migrate once before the race
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_hammer, args=(db, 2.5, out)) for _ in range(2)]
+    start = time.time() + 8.0
+    procs = [ctx.Process(target=_hammer, args=(db, start, start + 2.5, out)) for _ in range(2)]
     for p in procs:
         p.start()
     grants = sorted(out.get(timeout=30) + out.get(timeout=30))
