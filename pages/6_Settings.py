@@ -1,7 +1,8 @@
-"""Settings: risk limits (from env), Yahoo symbol overrides, test alert, effective configuration."""
+"""Settings: risk limits and stop mode (from env), Yahoo symbol overrides, test alert, effective configuration."""
 
 import streamlit as st
 
+from papishares.config import STOP_MODES
 from papishares.ui import banners, brokerstops, data, entries_data, notify_settings, page, tables
 
 ctx = page.start("Settings", ":material/settings:", need_snapshot=False)
@@ -10,19 +11,22 @@ limits, err = data.guarded("Reading the risk limits", data.risk_settings, settin
 banners.problem(err)
 
 st.subheader("Risk")
-st.caption(f"The environment says RISK_PERCENTAGE={settings.risk_percentage:g} and TOTAL_RISK_PERCENTAGE="
-           f"{settings.total_risk_percentage:g}. Values saved here are kept in the database and used by every "
-           "process on it (this dashboard, the worker, the CLI) until you go back to the environment's.")
+st.caption(f"The environment says RISK_PERCENTAGE={settings.risk_percentage:g}, TOTAL_RISK_PERCENTAGE="
+           f"{settings.total_risk_percentage:g} and PAPISHARES_STOP_MODE={settings.stop_mode}. Values saved here "
+           "are kept in the database and used by every process on it (this dashboard, the worker, the CLI) until "
+           "you go back to the environment's. Stops never move down: a mode with a lower stop leaves the one in force.")
 with st.form("risk_limits"):
     a, b = st.columns(2)
     risk = a.number_input("Risk per position, % of account", 0.01, 100.0, float(limits.risk_percentage), 0.1)
     total = b.number_input("Total risk limit, %", 0.01, 100.0, float(limits.total_risk_percentage), 0.5)
+    mode = st.selectbox("Stop mode (the live calculated stop)", STOP_MODES, STOP_MODES.index(limits.stop_mode),
+                        format_func=tables.STOP_MODE_WORDS.__getitem__)
     save, back = st.columns(2)
     if save.form_submit_button("Save for every process", icon=":material/save:"):
-        result, err = data.guarded("Saving the risk limits", data.set_risk_limits, settings, risk, total)
+        result, err = data.guarded("Saving the risk limits", data.set_risk_limits, settings, risk, total, mode)
         banners.outcome(result, err)
     if back.form_submit_button("Use the environment's values", icon=":material/undo:"):
-        result, err = data.guarded("Resetting the risk limits", data.set_risk_limits, settings, None, None)
+        result, err = data.guarded("Resetting the risk limits", data.set_risk_limits, settings, None, None, None)
         banners.outcome(result, err)
 if snap is not None:
     what_if = st.slider("What if the risk per position were (this session only)", 0.1, 5.0,

@@ -4,7 +4,7 @@
 #   dashboard [FLAGS]     `papishares dashboard`: the pages and the JSON API on $STREAMLIT_SERVER_PORT (8501)
 #   worker [--once ...]   the sidecar worker (python -m papishares worker ...)
 #   healthcheck [ROLE]    checks the role this container started as (or ROLE): the dashboard's
-#                         /_stcore/health, or the worker's heartbeat via `papishares health`
+#                         /readyz (200 "ready"), or the worker's heartbeat via `papishares health`
 #   anything else         a papishares command: snapshot --json, health, autosell status, ...
 #
 # Installed as /usr/local/bin/papishares-entrypoint and, as a link, /usr/local/bin/papishares:
@@ -30,24 +30,43 @@ remember_role() {
 }
 
 dashboard_health() {
+    # The JSON API's readiness probe, as the Helm chart's: 200 {"status": "ready"} once the configuration
+    # is valid and the database opens, else 503 with the reason. Nothing else counts: Streamlit answers
+    # any other path with its page (200, HTML), so the answer must be the probe's JSON. `papishares
+    # dashboard` serves the probe at the root whatever STREAMLIT_SERVER_BASE_URL_PATH says.
     # python's urllib, so the image needs no curl; one line out, never a traceback.
     exec python - <<'PY'
+import json
 import os
 import sys
+import urllib.error
 import urllib.request
 
 port = os.environ.get("STREAMLIT_SERVER_PORT") or "8501"
-prefix = (os.environ.get("STREAMLIT_SERVER_BASE_URL_PATH") or "").strip("/")
-url = f"http://127.0.0.1:{port}/" + (prefix + "/" if prefix else "") + "_stcore/health"
+url = f"http://127.0.0.1:{port}/readyz"
 try:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        body = response.read(64).strip()
-        ok = response.status == 200 and body == b"ok"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            status, body = response.status, response.read(4096)
+    except urllib.error.HTTPError as err:  # 503 carries the reason in its body
+        status, body = err.code, err.read(4096)
+        err.close()
 except Exception as exc:  # any failure is simply "unhealthy"
     print(f"dashboard unhealthy: {url}: {type(exc).__name__}")
     sys.exit(1)
-print("dashboard healthy" if ok else f"dashboard unhealthy: {url} answered {body!r}")
-sys.exit(0 if ok else 1)
+try:
+    answer = json.loads(body)
+except ValueError:
+    answer = None
+if status == 200 and isinstance(answer, dict) and answer.get("status") == "ready":
+    print(f"dashboard healthy: {url} ready")
+    sys.exit(0)
+if isinstance(answer, dict) and answer.get("reason"):
+    said = " ".join(str(answer["reason"]).split())[:300]
+else:
+    said = repr(body[:64])
+print(f"dashboard unhealthy: {url} answered {status}: {said}")
+sys.exit(1)
 PY
 }
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from papishares.broker import Broker
 from papishares.broker.t212_parse import problems_of
-from papishares.config import ConfigError, Settings
+from papishares.config import STOP_MODES, ConfigError, Settings
 from papishares.core import data_quality, indicators, risk, stop_modes, units
 from papishares.core.errors import AuthError, BrokerError
 from papishares.core.models import (
@@ -69,13 +69,17 @@ OVERRIDE_KEYS = {"risk_percentage": Key.RISK_PERCENTAGE_OVERRIDE,
 
 
 def apply_overrides(settings: Settings, store: Store) -> Settings:
-    """The settings with the risk limits saved from the dashboard (shared by every process on the
-    database) in place of the environment's; the environment's stand where nothing is saved."""
+    """The settings with the risk limits and the stop mode saved from the dashboard (shared by every
+    process on the database) in place of the environment's; the environment's stand where nothing
+    (or nothing valid) is saved."""
     changes: dict[str, Any] = {}
     for name in RISK_OVERRIDES:
         value = finite(store.get(OVERRIDE_KEYS[name]))
         if value is not None and 0 < value <= 100:
             changes[name] = value
+    mode = store.get(Key.STOP_MODE_OVERRIDE)
+    if mode in STOP_MODES:
+        changes["stop_mode"] = mode
     return replace(settings, **changes) if changes else settings
 
 
@@ -91,6 +95,19 @@ def set_risk_override(store: Store, name: str, value: float | None) -> None:
         raise ConfigError(RISK_OVERRIDES[name], "a number above 0 and at most 100", str(value))
     store.set(OVERRIDE_KEYS[name], repr(float(value)))
     store.journal("settings", None, "changed", f"{RISK_OVERRIDES[name]} set to {value:g}% from the dashboard")
+
+
+def set_stop_mode_override(store: Store, mode: str | None) -> None:
+    """Save (or with None, drop) the stop mode the live stop follows, for every process using this
+    database (PAPISHARES_STOP_MODE's value from the dashboard)."""
+    if mode is None:
+        store.delete(Key.STOP_MODE_OVERRIDE)
+        store.journal("settings", None, "reset", "PAPISHARES_STOP_MODE back to the environment's value")
+        return
+    if mode not in STOP_MODES:
+        raise ConfigError("PAPISHARES_STOP_MODE", "one of " + ", ".join(STOP_MODES), mode)
+    store.set(Key.STOP_MODE_OVERRIDE, mode)
+    store.journal("settings", None, "changed", f"PAPISHARES_STOP_MODE set to {mode} from the dashboard")
 
 
 def _nan(x: float | None) -> float:

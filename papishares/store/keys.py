@@ -26,6 +26,7 @@ class Key(StrEnum):
     BROKER_STOPS_REFUSED = "brokerstops.refused"  # {"account": {...} | null, "tickers": {t: {...}}}
     RISK_PERCENTAGE_OVERRIDE = "override.risk_percentage"
     TOTAL_RISK_PERCENTAGE_OVERRIDE = "override.total_risk_percentage"
+    STOP_MODE_OVERRIDE = "override.stop_mode"  # a mode of config.STOP_MODES from the Settings page
     TAX_SUMMARY = "history.tax_summary"
     REPORT_PENDING = "history.report_pending"
     DEMO_HISTORY_SEEDED = "history.demo_seeded"

@@ -29,7 +29,7 @@ from papishares.config import ConfigError, Settings, load_settings
 from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.core.models import Snapshot
 from papishares.core.numbers import age_words  # noqa: F401 - re-exported for pages
-from papishares.snapshot.service import Service, apply_overrides, set_risk_override
+from papishares.snapshot.service import Service, apply_overrides, set_risk_override, set_stop_mode_override
 
 log = logging.getLogger(__name__)
 
@@ -227,17 +227,21 @@ def set_symbol_override(settings: Settings, ticker: str, symbol: str | None) -> 
 
 
 def risk_settings(settings: Settings) -> Settings:
-    """The settings with the risk limits in force (saved from this page, else the environment's)."""
+    """The settings with the risk limits and the stop mode in force (saved from the Settings page,
+    else the environment's)."""
     return apply_overrides(settings, service(settings).store)
 
 
-def set_risk_limits(settings: Settings, risk: float | None, total: float | None) -> str:
+def set_risk_limits(settings: Settings, risk: float | None, total: float | None,
+                    stop_mode: str | None) -> str:
+    """Save the Settings page's risk limits and stop mode for every process; all None: drop them."""
     store = service(settings).store
     set_risk_override(store, "risk_percentage", risk)
     set_risk_override(store, "total_risk_percentage", total)
-    refresh()  # the next snapshot computes stops with the new budget
-    if risk is None and total is None:
-        return "Risk limits back to the environment's values."
+    set_stop_mode_override(store, stop_mode)
+    refresh()  # the next snapshot computes stops with the new budget and mode
+    if risk is None and total is None and stop_mode is None:
+        return "Risk limits and stop mode back to the environment's values."
     return "Saved for the dashboard and the worker."
 
 

@@ -74,6 +74,12 @@ def money_format(currency: str) -> str:
 # What acts at the stop (PositionView.protection): the first two hold while no worker runs.
 PROTECTION_WORDS = {"manual": "your stop orders", "broker": "stop at the broker", "partial": "stop orders: part",
                     "worker": "worker's auto-sell", "alert": "alert only", "none": "nothing"}
+STOP_MODE_WORDS = {"risk": "risk: highest close since entry − the initial risk",
+                   "chandelier": "chandelier: highest high − 3 ATR",
+                   "breakeven": "breakeven: the initial stop, at the entry once 1R is reached",
+                   "turtle": "turtle: 2 ATR below entry, then the 10-day low",
+                   "sma": "sma: the initial stop, fixed (backtests also exit on a close below SMA 17)",
+                   "macd": "macd: the initial stop, fixed (backtests also exit on a bearish MACD crossover)"}
 BELOW, NEAR, OK, NO_STOP = "● BELOW STOP", "● NEAR STOP", "● OK", "○ NO STOP"
 GREEN_TEXT, RED_TEXT, AMBER_TEXT = "color: #1a7f37", "color: #cf222e", "color: #bc4c00"
 CELL_STYLES = {BELOW: "background-color: #ffd7d5; color: #a40e26; font-weight: 600",

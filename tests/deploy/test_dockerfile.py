@@ -115,7 +115,10 @@ def test_healthcheck_really_checks() -> None:
     [(_, check)] = [i for i in instructions() if i[0] == "HEALTHCHECK"]
     assert check.endswith('CMD ["papishares-entrypoint", "healthcheck"]')
     script = ENTRYPOINT.read_text()
-    assert "/_stcore/health" in script and "urllib.request" in script
+    dashboard = script[script.index("dashboard_health() {"):]
+    dashboard = dashboard[:dashboard.index("\nPY\n}")]
+    assert "/readyz" in dashboard and "urllib.request" in dashboard
+    assert "_stcore" not in dashboard and "/healthz" not in dashboard  # readiness, and nothing else
     assert "exec python -m papishares health" in script
 
 

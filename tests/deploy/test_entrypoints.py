@@ -87,10 +87,22 @@ def test_dashboard_answers_its_health_url(container_env: dict[str, str], tmp_pat
         output = (tmp_path / "dashboard.log").read_text()
         assert proc.poll() is None, f"dashboard exited ({proc.returncode}):\n{output}"
         assert body == "ok", f"no health answer from {url} within {START_TIMEOUT}s:\n{output}"
-        # The image's HEALTHCHECK: the role the container started as, checked for real.
+        # The image's HEALTHCHECK: the role the container started as, checked for real, on /readyz.
+        ready_url = f"http://127.0.0.1:{container_env['STREAMLIT_SERVER_PORT']}/readyz"
         check = run(container_env, tmp_path / "work", "healthcheck", timeout=30)
         assert check.returncode == 0, check.stdout + check.stderr
-        assert "dashboard healthy" in check.stdout
+        assert check.stdout.strip() == f"dashboard healthy: {ready_url} ready"
+        # Not ready (a bad value in the .env beside it): the check fails, saying why, while the
+        # server itself still runs.
+        dotenv = tmp_path / "work" / ".env"
+        dotenv.write_text("RISK_PERCENTAGE=lots\n")
+        check = run(container_env, tmp_path / "work", "healthcheck", "dashboard", timeout=30)
+        assert check.returncode == 1, check.stdout + check.stderr
+        assert check.stdout.startswith(f"dashboard unhealthy: {ready_url} answered 503: ")
+        assert "RISK_PERCENTAGE" in check.stdout and check.stdout.count("\n") == 1
+        assert_no_traceback(check)
+        dotenv.unlink()
+        assert run(container_env, tmp_path / "work", "healthcheck", timeout=30).returncode == 0
     finally:
         stop(proc)
         log.close()
@@ -158,4 +170,35 @@ def test_dashboard_healthcheck_fails_cleanly_when_nothing_listens(
     done = run(container_env, tmp_path / "work", "healthcheck", "dashboard", timeout=30)
     assert done.returncode == 1
     assert done.stdout.startswith("dashboard unhealthy: http://127.0.0.1:")
+    assert_no_traceback(done)
+
+
+def test_dashboard_healthcheck_is_not_fooled_by_a_page(container_env: dict[str, str], tmp_path: Path) -> None:
+    """Streamlit answers any unknown path with its page (200, HTML), and /_stcore/health says "ok" before
+    the probes are served: only /readyz's own JSON counts."""
+    import http.server
+    import threading
+
+    class PageEverywhere(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler's name
+            body = b"ok" if self.path.endswith("/_stcore/health") else b"<!doctype html><title>app</title>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PageEverywhere)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {**container_env, "STREAMLIT_SERVER_PORT": str(server.server_address[1])}
+        done = run(env, tmp_path / "work", "healthcheck", "dashboard", timeout=30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1, done.stdout
+    assert done.stdout.startswith(f"dashboard unhealthy: http://127.0.0.1:{server.server_address[1]}/readyz "
+                                  "answered 200: b'<!doctype html>")
     assert_no_traceback(done)

@@ -339,7 +339,7 @@ def test_root_filesystem_is_read_only_and_the_app_runs_on_it(running: Running) -
 def test_image_health_check_works_in_both_roles(running: Running, built: Built) -> None:
     check = json.loads(podman("image", "inspect", "--format", "{{json .HealthCheck}}", built.image).stdout)
     assert check["Test"] == ["CMD", "papishares-entrypoint", "healthcheck"]
-    for name, says in ((running.dashboard, "dashboard healthy"), (running.worker, '"healthy": true')):
+    for name, says in ((running.dashboard, "/readyz ready"), (running.worker, '"healthy": true')):
         done = exec_in(name, "papishares-entrypoint", "healthcheck")  # the image's own command, role remembered
         assert done.returncode == 0 and says in done.stdout, done.stdout + done.stderr
         ran = podman("healthcheck", "run", name, check=False)  # compose's declared check

@@ -38,3 +38,26 @@ def test_risk_is_the_default_and_breakeven_follows_its_rule(tmp_path: Path) -> N
     for p in json.loads(done.stdout)["positions"]:
         if p["stop_loss_price"] is not None:
             assert p["stop_loss_price"] <= p["average_price"] + 1e-9, p["ticker"]
+
+
+def test_a_mode_saved_in_the_store_stands_over_the_environment_until_dropped(tmp_path: Path) -> None:
+    import pytest
+
+    from papishares.config import ConfigError, load_settings
+    from papishares.snapshot.service import apply_overrides, set_stop_mode_override
+    from papishares.store.db import Store
+
+    store = Store(tmp_path / "a.db")
+    env = load_settings({"DB_PATH": str(tmp_path / "a.db"), "PAPISHARES_STOP_MODE": "turtle"}, dotenv_path=None)
+    assert apply_overrides(env, store).stop_mode == "turtle"  # nothing saved: the environment's
+    set_stop_mode_override(store, "sma")
+    assert apply_overrides(env, store).stop_mode == "sma"
+    assert apply_overrides(env, store).risk_percentage == env.risk_percentage  # nothing else changes
+    with pytest.raises(ConfigError, match="PAPISHARES_STOP_MODE"):
+        set_stop_mode_override(store, "trailing")
+    assert apply_overrides(env, store).stop_mode == "sma"  # a refused mode leaves the saved one
+    store.set("override.stop_mode", "trailing")  # written by something else: not a mode, ignored
+    assert apply_overrides(env, store).stop_mode == "turtle"
+    set_stop_mode_override(store, None)
+    assert store.get("override.stop_mode") is None and apply_overrides(env, store).stop_mode == "turtle"
+    assert [e["action"] for e in store.journal_entries(kind="settings")] == ["reset", "changed"]

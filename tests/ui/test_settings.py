@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from papishares.config import STOP_MODES
 from papishares.store.db import Store
+from papishares.ui import tables
 from tests.fakes.t212_server import FakeTrading212
 from tests.fakes.telegram_server import TelegramServer
 from tests.ui.conftest import messages, open_page, page_text
@@ -15,7 +18,7 @@ from tests.ui.conftest import messages, open_page, page_text
 def test_symbol_override_is_saved(ui_env: Path) -> None:
     at = open_page("pages/6_Settings.py")
     assert not at.exception
-    form_select = at.selectbox[0]
+    form_select = next(s for s in at.selectbox if s.label == "Position")
     form_select.select("RRl_EQ")
     at.text_input[0].input("RR.L")
     next(b for b in at.button if b.label == "Save override").click().run()  # the form's submit button
@@ -46,6 +49,51 @@ def test_risk_limits_saved_here_are_used_by_every_process(ui_env: Path) -> None:
     next(b for b in at.button if b.label == "Use the environment's values").click().run()
     assert store.get("override.risk_percentage") is None
     assert any("environment" in m for m in messages(at, "success"))
+
+
+def test_stop_mode_saved_here_is_used_by_every_process(ui_env: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    def cli_snapshot() -> dict[str, Any]:
+        proc = subprocess.run([sys.executable, "-m", "papishares", "snapshot", "--json"], capture_output=True,
+                              text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "DB_PATH": str(ui_env)})
+        assert proc.returncode == 0, proc.stderr
+        return cast(dict[str, Any], json.loads(proc.stdout))
+
+    def stops(snap: dict[str, Any]) -> dict[str, float | None]:
+        return {p["ticker"]: p["stop_loss_price"] for p in snap["positions"]}
+
+    before = cli_snapshot()
+    assert before["stop_mode"] == "risk"
+    at = open_page("pages/6_Settings.py")
+    mode = next(s for s in at.selectbox if s.label == "Stop mode (the live calculated stop)")
+    assert mode.value == "risk" and mode.options == [tables.STOP_MODE_WORDS[m] for m in STOP_MODES]
+    mode.select("chandelier")
+    next(b for b in at.button if b.label == "Save for every process").click().run()
+    assert not at.exception
+    assert any("Saved" in m for m in messages(at, "success"))
+    store = Store(ui_env)
+    assert store.get("override.stop_mode") == "chandelier"
+    assert store.get("override.risk_percentage") is not None  # saved with the form's other values
+    changes = [e["message"] for e in store.journal_entries(kind="settings") if "STOP_MODE" in e["message"]]
+    assert changes == ["PAPISHARES_STOP_MODE set to chandelier from the dashboard"]
+    at.run()
+    assert next(s for s in at.selectbox if s.label.startswith("Stop mode")).value == "chandelier"
+    # another process (the CLI) follows the saved mode: chandelier's stops stand above risk's here
+    after = cli_snapshot()
+    assert after["stop_mode"] == "chandelier"
+    old, new = stops(before), stops(after)
+    assert old.keys() == new.keys()
+    raised = [t for t, stop in new.items() if stop is not None and stop > (old[t] or 0.0) + 1e-9]
+    assert raised, (old, new)
+    next(b for b in at.button if b.label == "Use the environment's values").click().run()
+    assert not at.exception
+    assert store.get("override.stop_mode") is None and store.get("override.risk_percentage") is None
+    assert any("stop mode back to the environment" in m for m in messages(at, "success"))
+    assert store.journal_entries(kind="settings")[0]["message"] == "PAPISHARES_STOP_MODE back to the environment's value"
+    assert cli_snapshot()["stop_mode"] == "risk"
 
 
 def test_effective_configuration_masks_secrets(t212_env: FakeTrading212) -> None:
