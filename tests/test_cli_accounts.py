@@ -205,3 +205,13 @@ def test_combined_amounts_are_in_the_first_accounts_currency(
     assert rate is not None and data["combined"]["currency"] == "GBP"
     assert data["combined"]["total_value"] == pytest.approx(
         first["account"]["total_value"] + rate * second["account"]["total_value"], abs=0.01)
+
+
+def test_tax_is_computed_for_invest_accounts_only(tmp_path: Path) -> None:
+    env = {"PAPISHARES_ACCOUNTS": "invest,isa", "DB_PATH": str(tmp_path / "p.db")}
+    proc = _cli(env, tmp_path, "history", "tax", "--json", "--account", "isa")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["years"] == [] and any("Stocks ISA" in n for n in data["notes"])
+    invest = _cli(env, tmp_path, "history", "tax", "--json", "--account", "invest")
+    assert "Stocks ISA" not in invest.stdout + invest.stderr and "Traceback" not in invest.stderr
