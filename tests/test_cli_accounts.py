@@ -216,6 +216,6 @@ def test_tax_is_computed_for_invest_accounts_only(tmp_path: Path) -> None:
     proc = _cli(env, tmp_path, "history", "tax", "--json", "--account", "isa")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["years"] == [] and any("Stocks ISA" in n for n in data["notes"])
+    assert data["years"] == [] and any("Stocks ISA (PAPISHARES_ISA_ACCOUNT_TYPE=isa)" in n for n in data["notes"])
     invest = _cli(env, tmp_path, "history", "tax", "--json", "--account", "invest")
     assert "Stocks ISA" not in invest.stdout + invest.stderr and "Traceback" not in invest.stderr
