@@ -219,3 +219,15 @@ def test_tax_is_computed_for_invest_accounts_only(tmp_path: Path) -> None:
     assert data["years"] == [] and any("Stocks ISA (PAPISHARES_ISA_ACCOUNT_TYPE=isa)" in n for n in data["notes"])
     invest = _cli(env, tmp_path, "history", "tax", "--json", "--account", "invest")
     assert "Stocks ISA" not in invest.stdout + invest.stderr and "Traceback" not in invest.stderr
+
+
+def test_accounts_without_any_exchange_rate_say_so_in_one_line(
+        two_servers: tuple[FakeTrading212, FakeTrading212], two_env: dict[str, str], tmp_path: Path) -> None:
+    _, isa = two_servers
+    with isa.lock:
+        isa.currency = "CHF"  # in no rate table, never quoted
+    proc = _cli(two_env, tmp_path, "snapshot", "--json")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == ("papishares: the accounts cannot be combined: no exchange rate from CHF into GBP "
+                           "(use --account)\n")
+    assert _cli(two_env, tmp_path, "snapshot", "--json", "--account", "isa").returncode == 0
