@@ -29,7 +29,9 @@ DEMO_RATES_FROM = date(2018, 1, 1)  # cgt-calc's bundled fund data starts in Jun
 
 
 def reports_dir(settings: Settings) -> Path:
-    return Path(settings.db_path).resolve().with_name("reports")
+    """Where fetched reports are kept: beside the database, one folder per account when there are several."""
+    base = Path(settings.db_path).resolve().with_name("reports")
+    return base / settings.account_name if settings.several else base
 
 
 def demo_rates() -> dict[str, float]:
@@ -41,7 +43,7 @@ def compute(settings: Settings, store: Store, broker: Broker, *, wait: float = 6
     """Fetch the report (or reuse the one being prepared), run cgt-calc, keep the result.
     Raises PapisharesError / BrokerError with a sentence (report still being prepared, no tool)."""
     if settings.account_type == "isa":
-        summary = tax.TaxSummary("the account type", [], [tax.ISA_SENTENCE])
+        summary = tax.TaxSummary("the account type", [], [tax.isa_sentence(settings)])
     elif (path := broker.export_report(reports_dir(settings))) is not None:  # the demo's, in the export's columns
         with tempfile.TemporaryDirectory() as tmp:
             rates = Path(tmp) / "demo_rates.csv"
