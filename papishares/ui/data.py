@@ -25,11 +25,12 @@ import streamlit as st
 from papishares.app.build import build
 from papishares.commands import autosell
 from papishares.commands.health import WorkerHealth, worker_health
-from papishares.config import ConfigError, Settings, load_settings
+from papishares.config import ConfigError, Settings, load_accounts, load_settings
 from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.core.models import Snapshot
 from papishares.core.numbers import age_words  # noqa: F401 - re-exported for pages
 from papishares.snapshot.service import Service, apply_overrides, set_risk_override
+from papishares.ui.combined import Combined, combine
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,12 @@ def settings_key(settings: Settings) -> str:
 def current_settings() -> Settings:
     """Settings from the environment and `.env`, read at every page run. Raises ConfigError."""
     return load_settings()
+
+
+def current_accounts() -> tuple[Settings, ...]:
+    """Every configured account, in PAPISHARES_ACCOUNTS order (one without it), read at every page run.
+    Raises ConfigError."""
+    return load_accounts()
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -122,6 +129,33 @@ def load_snapshot(settings: Settings) -> Loaded:
     except Exception as err:  # e.g. an unpicklable value in the cache layer
         log.exception("snapshot cache failed")
         return Loaded(None, f"Unexpected error while loading data ({type(err).__name__}).", "unexpected")
+
+
+@dataclass(frozen=True)
+class AllLoaded:
+    """"All accounts": each account's snapshot (as `load_snapshot` gives it) and the book combined."""
+
+    accounts: tuple[Settings, ...]
+    loaded: tuple[Loaded, ...]
+    combined: Combined
+
+    def lines(self) -> list[tuple[str, Loaded]]:
+        return [(a.account_name, lo) for a, lo in zip(self.accounts, self.loaded, strict=True)]
+
+    @property
+    def first(self) -> Loaded:
+        """The first account with data (its snapshot gives the sidebar's time), else the first one."""
+        return next((lo for lo in self.loaded if lo.snapshot is not None), self.loaded[0])
+
+
+def load_all(accounts: tuple[Settings, ...]) -> AllLoaded:
+    """Every account's shared snapshot and the combined totals (in the first account's currency)."""
+    loaded = tuple(load_snapshot(a) for a in accounts)
+    snaps = [lo.snapshot for lo in loaded if lo.snapshot is not None]
+    threshold = snaps[0].total_risk_threshold_pct if snaps else accounts[0].total_risk_percentage
+    combined = combine([(a.account_name, lo.snapshot, lo.problem) for a, lo in zip(accounts, loaded, strict=True)],
+                       threshold)
+    return AllLoaded(accounts, loaded, combined)
 
 
 def refresh() -> None:
