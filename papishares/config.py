@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -27,6 +27,12 @@ class ConfigError(ValueError):
         self.variable = variable
         shown = f" (got {got!r})" if got is not None else ""
         super().__init__(f"configuration error: {variable} must be {accepts}{shown}")
+
+    def renamed(self, variable: str) -> ConfigError:
+        """The same error naming `variable` (an account's own name for an unnamed variable)."""
+        err = ConfigError(variable, "")
+        err.args = (str(self).replace(f" {self.variable} ", f" {variable} ", 1),)
+        return err
 
 
 class Secret(str):
@@ -97,12 +103,20 @@ class Settings:
     broker_stop_min_move: float = 0.5  # % of the managed order's stop price
     broker_stop_interval: float = 60.0  # s between two moves of one position's managed stop
     api_token: Secret | None = None  # PAPISHARES_API_TOKEN: the JSON API's bearer token
+    account: str = ""  # the name PAPISHARES_ACCOUNTS gives this account ("" with one unnamed account)
+    accounts: tuple[str, ...] = ()  # every name PAPISHARES_ACCOUNTS configures, in its order
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def account_name(self) -> str:
-        """The account the store keys rows by: the one account is named after PAPISHARES_ACCOUNT_TYPE."""
-        return self.account_type
+        """The account the store keys rows by: its configured name; the one unnamed account is named
+        after PAPISHARES_ACCOUNT_TYPE."""
+        return self.account or self.account_type
+
+    @property
+    def several(self) -> bool:
+        """More than one account is configured."""
+        return len(self.accounts) > 1
 
     @property
     def environment(self) -> str:
@@ -347,3 +361,70 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | P
                                      "a number of seconds from 0 to 86400"),
         api_token=_secret(env, "PAPISHARES_API_TOKEN"),
     )
+
+
+ACCOUNT_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+# The unnamed variables an account reads under its own name (T212_API_KEY -> T212_ISA_API_KEY).
+PER_ACCOUNT = ("T212_API_KEY", "T212_SECRET_KEY", "T212_ENV", "T212_API_BASE", "PAPISHARES_ACCOUNT_TYPE")
+
+
+def account_names(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The names PAPISHARES_ACCOUNTS lists (empty when unset)."""
+    raw = env.get("PAPISHARES_ACCOUNTS", "").strip()
+    if not raw:
+        return ()
+    names = tuple(p.strip() for p in raw.split(","))
+    accepts = "comma-separated distinct account names of lowercase letters, digits and _"
+    if any(not n or not set(n) <= ACCOUNT_NAME_CHARS for n in names) or len(set(names)) != len(names):
+        raise ConfigError("PAPISHARES_ACCOUNTS", accepts, raw)
+    return names
+
+
+def account_variable(name: str, variable: str) -> str:
+    """`T212_API_KEY` of account `isa` is `T212_ISA_API_KEY`; `PAPISHARES_ACCOUNT_TYPE` is
+    `PAPISHARES_ISA_ACCOUNT_TYPE`."""
+    prefix, rest = variable.split("_", 1)
+    return f"{prefix}_{name.upper()}_{rest}"
+
+
+def _account_env(env: Mapping[str, str], name: str) -> dict[str, str]:
+    """The environment as account `name` sees it: its own variables in place of the unnamed ones."""
+    own = {k: v for k, v in env.items() if k not in PER_ACCOUNT}
+    for variable in PER_ACCOUNT:
+        value = env.get(account_variable(name, variable))
+        if value is not None:
+            own[variable] = value
+    if not own.get("PAPISHARES_ACCOUNT_TYPE", "").strip():
+        own["PAPISHARES_ACCOUNT_TYPE"] = "isa" if name.startswith("isa") else "invest"
+    return own
+
+
+def load_accounts(env: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> tuple[Settings, ...]:
+    """One `Settings` per account, in the order of PAPISHARES_ACCOUNTS; unset: `(load_settings(),)`.
+
+    Each account has its own keys, environment, API base, broker and account type; the rest is
+    shared. Raises ConfigError (one line, naming the account's own variable) on the first bad value.
+    """
+    merged: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(os.environ if env is None else env)
+    names = account_names(merged)
+    if not names:
+        return (load_settings(merged, dotenv_path=None),)
+    accounts = []
+    for name in names:
+        try:
+            settings = load_settings(_account_env(merged, name), dotenv_path=None)
+        except ConfigError as err:
+            if err.variable in PER_ACCOUNT:
+                raise err.renamed(account_variable(name, err.variable)) from None
+            raise
+        accounts.append(replace(settings, account=name, accounts=names))
+    keyed = [s for s in accounts if s.broker != "demo"]
+    if keyed and len(keyed) != len(accounts):
+        # A demo account beside a real one would mix simulated money into a real book.
+        missing = next(s.account for s in accounts if s.broker == "demo")
+        raise ConfigError(account_variable(missing, "T212_API_KEY"),
+                          "set when another account has a key (every account real, or none)")
+    return tuple(accounts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from papishares.broker import Broker
-from papishares.config import Settings, load_settings
+from papishares.config import Settings, load_accounts, load_settings
 from papishares.demo.broker import DemoBroker
 from papishares.market import MarketData
 from papishares.snapshot.service import Service
@@ -30,7 +30,8 @@ class App:
 
 def demo_broker(settings: Settings, store: Store) -> DemoBroker:
     """The built-in simulated account on this store."""
-    return DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open)
+    book = settings.accounts.index(settings.account) if settings.several else None
+    return DemoBroker(store, seed=settings.demo_seed, always_open=settings.demo_always_open, book=book)
 
 
 def make_broker(settings: Settings, store: Store) -> Broker:
@@ -66,8 +67,8 @@ def make_market_data(settings: Settings, store: Store) -> MarketData:
 
 
 def open_store(settings: Settings) -> Store:
-    """The store of the configured account (the file's only one, until several accounts exist)."""
-    return Store(settings.db_path, settings.account_name, sole=True)
+    """The store of the configured account: the file's only one unless several are configured."""
+    return Store(settings.db_path, settings.account_name, sole=not settings.several)
 
 
 def build(settings: Settings | None = None, store: Store | None = None) -> App:
@@ -77,3 +78,34 @@ def build(settings: Settings | None = None, store: Store | None = None) -> App:
     broker = make_broker(settings, store)
     market = make_market_data(settings, store)
     return App(settings, store, broker, market, Service(settings, store, broker, market))
+
+
+class UnknownAccount(LookupError):
+    """A name that is not one of the configured accounts. `str()` names them, fit to print."""
+
+    def __init__(self, name: str, names: tuple[str, ...]) -> None:
+        self.name = name
+        self.names = names
+        super().__init__(f"no account named {name!r}: the accounts are {', '.join(names)}")
+
+
+def build_all(accounts: tuple[Settings, ...] | None = None) -> tuple[App, ...]:
+    """One App per configured account on the one database, in the configured order.
+
+    With several accounts the first one's store takes over the rows of the single-account set-up
+    that came before (a rename: nothing is lost); with one it is `build` as before.
+    """
+    accounts = accounts or load_accounts()
+    if len(accounts) == 1:
+        return (build(accounts[0]),)
+    stores = [Store(s.db_path, s.account_name) for s in accounts]
+    stores[0].adopt_single_account()
+    return tuple(build(s, store) for s, store in zip(accounts, stores, strict=True))
+
+
+def app_for(apps: tuple[App, ...], name: str) -> App:
+    """The App of account `name`; `UnknownAccount` (naming the accounts) when there is none."""
+    for app in apps:
+        if app.settings.account_name == name:
+            return app
+    raise UnknownAccount(name, tuple(a.settings.account_name for a in apps))

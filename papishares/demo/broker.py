@@ -44,8 +44,11 @@ class DemoBroker:
     environment = "demo-sim"
 
     def __init__(self, store: Store, seed: int = 212, always_open: bool = False,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, book: int | None = None) -> None:
+        """`book`: with several accounts, this account's position among them: its own holdings
+        (`simulation.held`); None: the one demo account."""
         self.store = store
+        self.book = book
         self.seed = seed
         self.always_open = always_open
         self.clock = clock
@@ -93,19 +96,21 @@ class DemoBroker:
         if self._kv(conn, demo_store.SEEDED_AT) is not None:
             return
         invested = 0.0
-        for inst in sim.held():
+        for inst in sim.held(self.book):
             opened = now - inst.held_weeks * 7 * 86400
             avg = round(self._price(inst.ticker, opened) * inst.avg_factor, 2)
             demo_store.seed_position(self.store, inst.ticker, inst.held_quantity, inst.in_pies, avg, opened)
             invested += inst.held_quantity * self._current(inst.ticker, now) * inst.fx
-        self._set_kv(conn, demo_store.CASH, round(max(sim.START_VALUE - invested, 1000.0), 2))
+        self._set_kv(conn, demo_store.CASH, round(max(sim.start_value(self.book) - invested, 1000.0), 2))
         self._set_kv(conn, demo_store.REALISED, 0.0)
         self._set_kv(conn, demo_store.SEED, self.seed)
         self._set_kv(conn, demo_store.SEEDED_AT, now)
         self._set_kv(conn, demo_store.SETTLED_AT, now)
         # A manual protective stop well below the price, and a resting buy far below it.
-        msft = self._current("MSFT_US_EQ", now)
-        self._insert_order(conn, "MSFT_US_EQ", "STOP", -2, now - 3 * 86400, stop=round(msft * 0.85, 2))
+        protected = "MSFT_US_EQ" if any(i.ticker == "MSFT_US_EQ" for i in sim.held(self.book)) else "RRl_EQ"
+        price = self._current(protected, now)
+        quantity = -2 if protected == "MSFT_US_EQ" else -50
+        self._insert_order(conn, protected, "STOP", quantity, now - 3 * 86400, stop=round(price * 0.85, 2))
         bp = self._current("BPl_EQ", now)
         self._insert_order(conn, "BPl_EQ", "LIMIT", 100, now - 86400, limit=round(bp * 0.8, 2))
 
@@ -259,7 +264,7 @@ class DemoBroker:
 
         with self._state():  # seeded and settled first
             pass
-        return demo_history.page(self.store, self.seed, kind, path)
+        return demo_history.page(self.store, self.seed, kind, path, self.book)
 
     def export_report(self, directory: str | Path) -> Path:
         """The demo's counterpart of Trading 212's CSV report: its history in the export's columns."""
@@ -268,8 +273,8 @@ class DemoBroker:
 
         with self._state():
             pass
-        demo_history.seed_records(self.store, self.seed)
-        text = report_csv(demo_history.items(self.store, self.seed), sim.ACCOUNT_CURRENCY,
+        demo_history.seed_records(self.store, self.seed, self.book)
+        text = report_csv(demo_history.items(self.store, self.seed, self.book), sim.ACCOUNT_CURRENCY,
                           {t: i.short_name for t, i in sim.UNIVERSE.items()})
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)

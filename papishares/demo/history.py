@@ -66,32 +66,35 @@ def _order(order_id: int, ticker: str, side: str, qty: float, price: float, at: 
     }
 
 
-def _openings(seed: int, anchor: float) -> list[dict[str, Any]]:
+def _openings(seed: int, anchor: float, book: int | None = None) -> list[dict[str, Any]]:
     """The held positions' opening buys, as the demo broker seeded them (papishares.demo.broker):
     from the universe, not from demo_positions, so a position the demo sells later keeps its buy."""
     out = []
-    for inst in sim.held():
+    for inst in sim.held(book):
         opened = anchor - inst.held_weeks * 7 * DAY
         out.append({"ticker": inst.ticker, "qty": float(inst.held_quantity), "opened": opened,
                     "avg": round(sim.price(inst.ticker, opened, seed) * inst.avg_factor, 2)})
     return out
 
 
-def flows(seed: int, anchor: float) -> list[tuple[float, str, float]]:
+def flows(seed: int, anchor: float, book: int | None = None) -> list[tuple[float, str, float]]:
     """(days before the seeding, DEPOSIT | WITHDRAW, GBP). The last flow closes the gap between the
     year's history and the live account: net deposits + realised + unrealised = its START_VALUE,
     which leaves the history's cash equal to the live cash too (one seam, no jump)."""
-    realised = sum(t["pnl"] for t in _past_trades(seed, anchor))
+    realised = sum(t["pnl"] for t in _past_trades(seed, anchor, book))
     unrealised = sum(o["qty"] * (sim.price(o["ticker"], anchor, seed) - o["avg"]) * sim.UNIVERSE[o["ticker"]].fx
-                     for o in _openings(seed, anchor))
-    gap = round(sum(a for _, a in DEPOSITS) + realised + unrealised - sim.START_VALUE, 2)
+                     for o in _openings(seed, anchor, book))
+    gap = round(sum(a for _, a in DEPOSITS) + realised + unrealised - sim.start_value(book), 2)
     last = (LAST_FLOW_AGO, "WITHDRAW", gap) if gap >= 0 else (LAST_FLOW_AGO, "DEPOSIT", -gap)
     return [(ago, "DEPOSIT", amount) for ago, amount in DEPOSITS] + ([last] if abs(gap) >= 0.01 else [])
 
 
-def _past_trades(seed: int, anchor: float) -> list[dict[str, Any]]:
+def _past_trades(seed: int, anchor: float, book: int | None = None) -> list[dict[str, Any]]:
+    """The closed round trips; with several demo accounts each book has every other one."""
     out = []
     for n, (ticker, ago, held, budget, auto) in enumerate(TRADES):
+        if book is not None and n % 2 != book % 2:
+            continue
         inst = sim.UNIVERSE[ticker]
         opened = _trading_moment(ticker, anchor - ago * DAY)
         closed = _trading_moment(ticker, opened + held * DAY)
@@ -103,23 +106,26 @@ def _past_trades(seed: int, anchor: float) -> list[dict[str, Any]]:
     return out
 
 
-def items(store: Store, seed: int) -> dict[str, list[dict[str, Any]]]:
+def items(store: Store, seed: int, book: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """Every history item of the demo account, newest first per kind."""
     anchor = _anchor(store)
     orders: list[dict[str, Any]] = []
-    for t in _past_trades(seed, anchor):
+    for t in _past_trades(seed, anchor, book):
         base = SYNTHETIC_IDS + 2 * t["n"]
         orders.append(_order(base, t["ticker"], "BUY", t["qty"], t["entry"], t["opened"]))
         orders.append(_order(base + 1, t["ticker"], "SELL", t["qty"], t["exit"], t["closed"], t["pnl"]))
-    for n, o in enumerate(_openings(seed, anchor)):
+    for n, o in enumerate(_openings(seed, anchor, book)):
         orders.append(_order(SYNTHETIC_IDS + 1000 + n, o["ticker"], "BUY", o["qty"], o["avg"], o["opened"]))
     for row in demo_store.filled_orders(store):
         qty = float(row["quantity"])
         orders.append(_order(int(row["id"]), row["ticker"], "SELL" if qty < 0 else "BUY", abs(qty),
                              float(row["fill_price"]), float(row["filled_at"])))
     dividends = []
+    holdings = {i.ticker: i for i in sim.held(book)}
     for ticker, yearly in DIVIDEND_YIELD.items():
-        inst = sim.UNIVERSE[ticker]
+        if ticker not in holdings:
+            continue  # held by another of the demo accounts
+        inst = holdings[ticker]
         for q in range(4):
             paid = anchor - (20 + 91 * q + len(ticker)) * DAY
             if paid < anchor - inst.held_weeks * 7 * DAY:
@@ -132,7 +138,7 @@ def items(store: Store, seed: int) -> dict[str, list[dict[str, Any]]]:
                               "paidOn": _iso(paid), "type": "ORDINARY",
                               "instrument": {"ticker": ticker, "name": inst.name, "currency": inst.currency}})
     transactions = [{"reference": f"DEMO-TX-{n}", "type": kind, "amount": amount, "currency": sim.ACCOUNT_CURRENCY,
-                     "dateTime": _iso(anchor - ago * DAY)} for n, (ago, kind, amount) in enumerate(flows(seed, anchor))]
+                     "dateTime": _iso(anchor - ago * DAY)} for n, (ago, kind, amount) in enumerate(flows(seed, anchor, book))]
     out = {"orders": orders, "dividends": dividends, "transactions": transactions}
     return {k: sorted(v, key=partial(_when, k), reverse=True) for k, v in out.items()}
 
@@ -147,24 +153,24 @@ def _anchor(store: Store) -> float:
     return float(seeded) if seeded is not None else datetime.now(UTC).timestamp()
 
 
-def page(store: Store, seed: int, kind: str, path: str) -> HistoryPage:
+def page(store: Store, seed: int, kind: str, path: str, book: int | None = None) -> HistoryPage:
     """One page of 50 by offset cursor (the demo has no rate limit and no paging bugs)."""
-    seed_records(store, seed)
+    seed_records(store, seed, book)
     _, params = split_request(path)
     start = int(params.get("cursor") or 0)
-    all_items = items(store, seed)[kind]
+    all_items = items(store, seed, book)[kind]
     chunk = all_items[start:start + PAGE_LIMIT]
     nxt = start + PAGE_LIMIT
     return HistoryPage(chunk, f"/equity/history/{kind}?limit={PAGE_LIMIT}&cursor={nxt}" if nxt < len(all_items)
                        else None)
 
 
-def seed_records(store: Store, seed: int) -> None:
+def seed_records(store: Store, seed: int, book: int | None = None) -> None:
     """Once per demo account: past initial risks, the journal of past auto-sells, daily points."""
     anchor = _anchor(store)
     if store.get(SEEDED_KEY) == repr(anchor):
         return
-    trades = _past_trades(seed, anchor)
+    trades = _past_trades(seed, anchor, book)
     with store.transaction():
         for t in trades:
             history_store.add_initial_risks(store, [(
@@ -174,16 +180,17 @@ def seed_records(store: Store, seed: int) -> None:
             if t["auto"]:
                 store.journal("autosell", t["ticker"], "sold", f"Sold {t['qty']:g} at market (demo history).",
                               {"order_id": SYNTHETIC_IDS + 2 * t["n"] + 1}, at=t["closed"] - 1)
-        _daily_points(store, trades, anchor, seed)
+        _daily_points(store, trades, anchor, seed, book)
         store.set(SEEDED_KEY, repr(anchor), at=anchor)
 
 
-def _daily_points(store: Store, trades: list[dict[str, Any]], anchor: float, seed: int) -> None:
+def _daily_points(store: Store, trades: list[dict[str, Any]], anchor: float, seed: int,
+                  book: int | None = None) -> None:
     """A year of end-of-day values before the demo began: deposits + realised + the value change of
     open trades and of the positions held since their opening; risk is RISK_SHARE per open line. Days the snapshots recorded are never overwritten."""
     start = datetime.fromtimestamp(anchor - 365 * DAY, UTC).date()
     end = datetime.fromtimestamp(anchor, UTC).date()
-    money, held = flows(seed, anchor), _openings(seed, anchor)
+    money, held = flows(seed, anchor, book), _openings(seed, anchor, book)
     day = start
     rows = []
     while day < end:

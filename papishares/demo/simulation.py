@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -195,8 +195,35 @@ YAHOO_SYMBOLS = {
 TICKER_BY_SYMBOL = {s: t for t, s in YAHOO_SYMBOLS.items()}
 
 
-def held() -> list[DemoInstrument]:
-    return [i for i in UNIVERSE.values() if i.held_quantity > 0]
+# With several demo accounts each is a book of its own: the held instruments split between the
+# first two books by these sets (later books alternate), and SHARED_TICKER is held in every book,
+# in a different quantity after the first, so the same ticker is two positions.
+BOOKS = (frozenset({"AAPL_US_EQ", "MSFT_US_EQ", "NVDA_US_EQ", "FB_US_EQ"}),
+         frozenset({"RRl_EQ", "LLOYl_EQ", "SAPd_EQ"}))
+SHARED_TICKER = "VUSAl_EQ"
+BOOK_START_VALUES = (START_VALUE, 9_000.0)
+
+
+def held(book: int | None = None) -> list[DemoInstrument]:
+    """The instruments the demo account holds; `book` (several accounts: the account's position in
+    PAPISHARES_ACCOUNTS) selects that account's own holdings."""
+    everything = [i for i in UNIVERSE.values() if i.held_quantity > 0]
+    if book is None:
+        return everything
+    own = BOOKS[book % len(BOOKS)]
+    out = []
+    for inst in everything:
+        if inst.ticker == SHARED_TICKER:
+            out.append(inst if book == 0 else replace(inst, held_quantity=inst.held_quantity * 1.5,
+                                                      held_weeks=inst.held_weeks // 2, in_pies=0.0))
+        elif inst.ticker in own:
+            out.append(inst)
+    return out
+
+
+def start_value(book: int | None = None) -> float:
+    """The value (GBP) a demo account starts from."""
+    return START_VALUE if book is None else BOOK_START_VALUES[book % len(BOOK_START_VALUES)]
 
 
 def instruments() -> dict[str, Instrument]:

@@ -245,10 +245,14 @@ def _v8(conn: sqlite3.Connection, account: str) -> None:
 ACCOUNT_TABLES = ("kv", *_REKEYED, *_GAIN_ACCOUNT)
 
 
-def rename_account(conn: sqlite3.Connection, old: str, new: str) -> None:
-    """Every per-account row of `old` becomes `new`'s (inside the caller's transaction)."""
+def rename_account(conn: sqlite3.Connection, old: str, new: str, *, keep_existing: bool = False) -> None:
+    """Every per-account row of `old` becomes `new`'s (inside the caller's transaction).
+
+    `keep_existing`: where `new` already has a row of the same key, that row stays and `old`'s
+    stays under `old` (nothing is overwritten, nothing lost)."""
+    verb = "UPDATE OR IGNORE" if keep_existing else "UPDATE"
     for table in ACCOUNT_TABLES:
-        conn.execute(f"UPDATE {table} SET account = ? WHERE account = ?", (new, old))  # noqa: S608
+        conn.execute(f"{verb} {table} SET account = ? WHERE account = ?", (new, old))  # noqa: S608
 
 
 STEPS: dict[int, Step] = {1: _V1, 2: _V2, 3: _V3, 5: _V5, 6: _V6, 7: _V7, 8: _v8}

@@ -105,3 +105,13 @@ def test_working_schedules_are_t212_shaped() -> None:
     assert min(days) <= date(2026, 11, 18) and max(days) >= date(2026, 12, 7)
     always = sim.exchanges(datetime(2026, 11, 28, tzinfo=UTC).timestamp(), always_open=True)
     assert all(len(events) == 2 for e in always for events in e.schedules.values())
+
+
+def test_books_split_the_holdings_with_one_ticker_in_every_book() -> None:
+    everything = {i.ticker for i in sim.held()}
+    first, second = ({i.ticker: i for i in sim.held(b)} for b in (0, 1))
+    assert set(first) & set(second) == {sim.SHARED_TICKER}
+    assert set(first) | set(second) == everything
+    assert first[sim.SHARED_TICKER].held_quantity != second[sim.SHARED_TICKER].held_quantity
+    assert {i.ticker for i in sim.held(2)} == set(first)  # later books alternate
+    assert sim.start_value(None) == sim.START_VALUE and sim.start_value(1) < sim.START_VALUE
