@@ -15,7 +15,6 @@ from papishares.ui import brokerstops, data, tables
 from papishares.ui.combined import accounts_frame
 from papishares.ui.data import AllLoaded
 
-
 RISK_COLUMNS = ["Account", "Ticker", "Risk", "Risk (quote)", "Loss if stop hit", "% of account", "Stop", "No stop",
                 "Note"]
 
