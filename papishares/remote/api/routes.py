@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from papishares.config import ConfigError, Settings
-from papishares.remote.api import access, schemas
+from papishares.remote.api import access, schemas, several
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +81,18 @@ def _penalty() -> anyio.Lock:
     return _penalty_lock
 
 
-def _settings() -> Settings:
+def _accounts() -> tuple[Settings, ...]:
     try:
-        return _sources().settings()
+        return tuple(_sources().accounts())
     except ConfigError as err:  # the sentence names the variable, never a secret's value
         raise ApiError(503, str(err)) from None
 
 
-def _authorise(write: bool, header: str | None, client: str) -> tuple[Settings, access.Verdict]:
-    """The configuration and the access verdict for one request, in one trip to a worker thread."""
-    s = _settings()
+def _authorise(write: bool, header: str | None, client: str) -> tuple[tuple[Settings, ...], access.Verdict]:
+    """Every account's configuration (the first holds what they share: token, sign-in) and the access
+    verdict for one request, in one trip to a worker thread."""
+    accs = _accounts()
+    s = accs[0]
     expected = s.api_token.reveal() if s.api_token else None
     presented = access.bearer_token(header)
     signin = False if expected or write else _sources().signin_configured(s)
@@ -98,11 +100,12 @@ def _authorise(write: bool, header: str | None, client: str) -> tuple[Settings, 
                        signin_configured=signin)
     if v.compare and expected is not None and presented is not None:
         v = access.check_token(access.Throttle(_sources().store(s)), presented, expected, client)
-    return s, v
+    return accs, v
 
 
 def _guarded(write: bool) -> Callable[..., Any]:
-    async def guard(request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Settings:
+    async def guard(request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                    ) -> tuple[Settings, ...]:
         client = request.client.host if request.client else "an unknown address"
         s, v = await _run(_authorise, write, request.headers.get("authorization"), client)
         if v.status:
@@ -116,8 +119,19 @@ def _guarded(write: bool) -> Callable[..., Any]:
     return guard
 
 
-Reader = Annotated[Settings, Depends(_guarded(write=False))]
-Writer = Annotated[Settings, Depends(_guarded(write=True))]
+Reader = Annotated[tuple[Settings, ...], Depends(_guarded(write=False))]
+Writer = Annotated[tuple[Settings, ...], Depends(_guarded(write=True))]
+AccountName = Annotated[str | None, Query(description="One account by its name (PAPISHARES_ACCOUNTS); without "
+                                                      "it every account (the answer joins them)")]
+
+
+def _pick(accs: tuple[Settings, ...], name: str | None) -> Settings | None:
+    """The account `?account=` names; None for every account (several, none named). A 400 naming the
+    accounts for an unknown name."""
+    try:
+        return several.pick(accs, name)
+    except several.UnknownAccount as err:
+        raise ApiError(400, str(err)) from None
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": schemas.Error, "description": what} for code, what in (
@@ -193,52 +207,81 @@ def create_api() -> FastAPI:
 
     # -- the seed's endpoints -------------------------------------------------------------------
     @app.get("/positions", response_model=schemas.Positions, responses=ERRORS, tags=["seed"])
-    async def positions(s: Reader) -> Response:
+    async def positions(accs: Reader, account: AccountName = None) -> Response:
         """The positions (highest profit first), total risk and the auto-sell flag; the last good snapshot
-        with `stale: true` while the broker cannot be reached."""
-        return await _data(_sources().positions, s)
+        with `stale: true` while the broker cannot be reached. With several accounts and no `account`:
+        every account's positions, each with `account_name`, and the combined total risk."""
+        one = _pick(accs, account)
+        if one is None:
+            return await _data(_sources().positions_all, accs)
+        return await _data(_sources().positions, one, account is not None)
 
     @app.get("/orders", response_model=list[schemas.PendingOrder], responses=ERRORS, tags=["seed"])
-    async def orders(s: Reader) -> Response:
-        """The pending orders at the broker, `managed` true for those Papishares keeps."""
-        return await _data(_sources().orders, s)
+    async def orders(accs: Reader, account: AccountName = None) -> Response:
+        """The pending orders at the broker, `managed` true for those Papishares keeps (with several
+        accounts and no `account`: every account's, each with `account_name`)."""
+        one = _pick(accs, account)
+        if one is None:
+            return await _data(_sources().orders_all, accs)
+        return await _data(_sources().orders, one)
 
     @app.get("/entries", response_model=schemas.Entries, responses=ERRORS, tags=["seed"])
-    async def entries(s: Reader) -> Response:
-        """Turtle entry candidates, as `papishares entries --json`."""
-        return await _data(_sources().entries, s)
+    async def entries(accs: Reader, account: AccountName = None) -> Response:
+        """Turtle entry candidates, as `papishares entries --json` (sized for the account named, else
+        the first account)."""
+        return await _data(_sources().entries, _pick(accs, account) or accs[0])
 
-    @app.post("/autosell", response_model=schemas.AutoSell, responses=WRITE_ERRORS, tags=["seed"],
+    @app.post("/autosell", response_model=schemas.AutoSellAnswer, responses=WRITE_ERRORS, tags=["seed"],
               openapi_extra={"requestBody": {"required": False, "content": {"application/json": {
                   "schema": schemas.AutoSell.model_json_schema()}}}})
-    async def autosell(request: Request, s: Writer) -> Response:
-        """No body: toggle the auto-sell flag. `{"auto_sell": true|false}`: set it. Journalled."""
+    async def autosell(request: Request, accs: Writer, account: AccountName = None) -> Response:
+        """No body: toggle the auto-sell flag. `{"auto_sell": true|false}`: set it. Journalled. With
+        several accounts and no `account`: every account's flag (toggling: all off when all are on,
+        else all on), answered with each account's in `accounts`."""
+        one = _pick(accs, account)
         wanted = _wanted(await _body(request))
-        return _json({"auto_sell": await _run(_sources().set_autosell, s, wanted)})
+        if one is None:
+            return _json(await _run(_sources().set_autosell_all, accs, wanted))
+        answer: dict[str, Any] = {"auto_sell": await _run(_sources().set_autosell, one, wanted)}
+        return _json({**answer, "account_name": one.account_name} if account is not None else answer)
 
     # -- /api/v1 ----------------------------------------------------------------------------------
-    @app.get(f"{API}/snapshot", response_model=schemas.Snapshot, responses=ERRORS, tags=["v1"])
-    async def snapshot(s: Reader) -> Response:
-        """The snapshot JSON (`papishares snapshot --json`), plus `stale` and `age_seconds`."""
-        return await _data(_sources().snapshot, s)
+    @app.get(f"{API}/snapshot", response_model=schemas.Snapshot | schemas.SnapshotAll, responses=ERRORS, tags=["v1"])
+    async def snapshot(accs: Reader, account: AccountName = None) -> Response:
+        """The snapshot JSON (`papishares snapshot --json`), plus `stale` and `age_seconds`; with several
+        accounts and no `account`: `{"generated_at", "accounts": [...], "combined": {...}}`."""
+        one = _pick(accs, account)
+        if one is None:
+            return await _data(_sources().snapshot_all, accs)
+        return await _data(_sources().snapshot, one, account is not None)
 
     @app.get(f"{API}/history/trades", response_model=schemas.Trades, responses=ERRORS, tags=["v1"])
-    async def trades(s: Reader) -> Response:
-        """Closed trades and their summary (`papishares history trades --json`)."""
-        return await _data(_sources().trades, s)
+    async def trades(accs: Reader, account: AccountName = None) -> Response:
+        """Closed trades and their summary (`papishares history trades --json`); with several accounts
+        and no `account`: every account's trades, each with `account`, the summary over all."""
+        one = _pick(accs, account)
+        if one is None:
+            return await _data(_sources().trades_all, accs)
+        return await _data(_sources().trades, one)
 
     @app.get(f"{API}/journal", response_model=schemas.Journal, responses=ERRORS, tags=["v1"])
-    async def journal(s: Reader, limit: Annotated[int, Query(ge=1, le=1000, description="How many entries, "
-                                                                 "newest first")] = 50) -> Response:
-        """Alerts and order decisions, newest first."""
-        return await _data(_sources().journal, s, limit)
+    async def journal(accs: Reader, limit: Annotated[int, Query(ge=1, le=1000, description="How many entries, "
+                                                                    "newest first")] = 50,
+                      account: AccountName = None) -> Response:
+        """Alerts and order decisions, newest first (with several accounts and no `account`: every
+        account's, each with `account_name`)."""
+        one = _pick(accs, account)
+        if one is None:
+            return await _data(_sources().journal_all, accs, limit)
+        return await _data(_sources().journal, one, limit)
 
     @app.get(f"{API}/worker", response_model=schemas.Worker, tags=["v1"],
              responses={**ERRORS, 503: {"model": schemas.Worker,
                                         "description": "The worker's heartbeat is not fresh"}})
-    async def worker(s: Reader) -> Response:
-        """The worker's status as `papishares health` prints it: 200 when its heartbeat is fresh, else 503."""
-        status = await _run(_sources().worker, s)
+    async def worker(accs: Reader, account: AccountName = None) -> Response:
+        """The worker's status as `papishares health` prints it: 200 when its heartbeat is fresh, else 503
+        (one worker serves every account)."""
+        status = await _run(_sources().worker, _pick(accs, account) or accs[0])
         return _json(status, 200 if status.get("healthy") else 503)
 
     return app
