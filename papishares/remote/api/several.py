@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from papishares.commands.api_queries import journal_payload
 from papishares.config import Settings
 
 
@@ -99,11 +100,13 @@ def named_rows(parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) -> list
     return [{**row, "account_name": name} for name, rows in parts for row in rows]
 
 
-def journal_all(parts: Sequence[tuple[str, Mapping[str, Any]]], limit: int) -> dict[str, Any]:
-    """Every account's journal, newest first (the `at` stamps sort as text), at most `limit` entries."""
-    rows = [{**e, "account_name": name} for name, body in parts for e in body["entries"]]
-    rows.sort(key=lambda e: e["at"], reverse=True)
-    return {"entries": rows[:limit]}
+def journal_all(parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], limit: int) -> dict[str, Any]:
+    """Every account's journal rows (as the store gives them, with their `ts`), newest first, at most
+    `limit`, in the endpoint's shape with each entry's `account_name`."""
+    rows = sorted(((float(r["ts"]), name, r) for name, found in parts for r in found), key=lambda x: x[0],
+                  reverse=True)[:limit]
+    shaped = journal_payload([r for _, _, r in rows])["entries"]
+    return {"entries": [{**e, "account_name": name} for e, (_, name, _) in zip(shaped, rows, strict=True)]}
 
 
 def trades_all(parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], summary: Mapping[str, Any]) -> dict[str, Any]:

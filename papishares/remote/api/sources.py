@@ -193,7 +193,7 @@ def journal(s: Settings, limit: int) -> dict[str, Any]:
 
 
 def journal_all(accs: tuple[Settings, ...], limit: int) -> dict[str, Any]:
-    return several.journal_all([(a.account_name, journal(a, limit)) for a in accs], limit)
+    return several.journal_all([(a.account_name, store(a).journal_entries(limit=limit)) for a in accs], limit)
 
 
 def worker(s: Settings) -> dict[str, Any]:
