@@ -1,9 +1,10 @@
 """"All accounts": one book out of each account's snapshot and daily history, as pure functions.
 
-Amounts are in the first account's currency (INTERFACE.md, "Several accounts"). An account in another
-currency counts only when a rate to the first currency is known; otherwise it is left out and named,
-never added as if the currencies were the same. Total risk combines the risk amounts, not the
-percentages: Σ risk / Σ value, so a small account at 9% does not outweigh a large one at 1%.
+Amounts are in the first account's currency (INTERFACE.md, "Several accounts"), added by
+`papishares.snapshot.combined` as the CLI adds them. An account in another currency counts only when a
+rate to the first currency is known; otherwise it is left out and named, never added as if the
+currencies were the same. Total risk combines the risk amounts, not the percentages: Σ risk / Σ value,
+so a small account at 9% does not outweigh a large one at 1%.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from papishares.core.models import Snapshot
 from papishares.history import equity
+from papishares.snapshot.combined import combine as book_totals
 
 
 @dataclass(frozen=True)
@@ -65,26 +67,21 @@ def rate(currency: str, base: str, rates: Mapping[str, float]) -> float | None:
 
 def combine(lines: Sequence[tuple[str, Snapshot | None, str | None]], threshold_pct: float,
             rates: Mapping[str, float] | None = None) -> Combined:
-    """(account name, snapshot or None, problem) per account, in the configured order -> one book."""
+    """(account name, snapshot or None, problem) per account, in the configured order -> one book.
+    Value, cash and total risk are `papishares.snapshot.combined`'s (the CLI's numbers)."""
     rates = rates or {}
-    present = [account_totals(n, s, p) for n, s, p in lines if s is not None]
+    present = [(account_totals(n, s, p), s) for n, s, p in lines if s is not None]
     missing = [n for n, s, _ in lines if s is None]
-    base = present[0].currency if present else ""
-    counted: list[AccountTotals] = []
-    value = cash = pnl = risk = 0.0
-    for t in present:
-        r = rate(t.currency, base, rates)
-        if r is None:
-            missing.append(t.name)
-            continue
-        counted.append(t)
-        value += t.total_value * r
-        cash += t.cash * r
-        pnl += t.unrealised_pnl * r
-        risk += t.total_risk_pct / 100 * t.total_value * r
-    total_risk_pct = risk / value * 100 if value > 0 else 0.0
-    return Combined(base, value, cash, pnl, total_risk_pct, threshold_pct, sum(t.positions for t in counted),
-                    tuple(present), tuple(missing), any(t.stale for t in counted))
+    base = present[0][0].currency if present else ""
+    counted = [(t, s) for t, s in present if rate(t.currency, base, rates) is not None]
+    missing += [t.name for t, _ in present if rate(t.currency, base, rates) is None]
+    if not counted:
+        return Combined(base, 0.0, 0.0, 0.0, 0.0, threshold_pct, 0, tuple(t for t, _ in present), tuple(missing))
+    book = book_totals([s for _, s in counted], {c: r for c, r in rates.items() if r > 0})
+    pnl = sum(t.unrealised_pnl * (rate(t.currency, base, rates) or 0.0) for t, _ in counted)
+    return Combined(base, book.total_value, book.cash, pnl, book.total_risk_pct, threshold_pct,
+                    sum(t.positions for t, _ in counted), tuple(t for t, _ in present), tuple(missing),
+                    any(t.stale for t, _ in counted))
 
 
 def accounts_frame(combined: Combined) -> pd.DataFrame:

@@ -153,14 +153,35 @@ class AllLoaded:
         return next((lo for lo in self.loaded if lo.snapshot is not None), self.loaded[0])
 
 
+def rates(first: Settings, snapshots: list[Snapshot]) -> dict[str, float]:
+    """The first account's currency per unit of each other account's currency, as the CLI finds them
+    (the demo's table; else the rates market data last gave, then the fixed table). Empty when the
+    accounts share a currency (the usual case) or no rate is known: such accounts are then left out."""
+    from papishares.entries.fx import resolve
+    from papishares.snapshot.combined import currencies
+
+    if not snapshots or not currencies(snapshots):
+        return {}
+    try:
+        return dict(resolve(currencies(snapshots), snapshots[0].account.currency, store=service(first).store,
+                            demo=first.broker == "demo").rates)
+    except Exception:  # a rate is a nicety: the account is named as left out instead
+        log.warning("exchange rates unavailable", exc_info=True)
+        return {}
+
+
+def combine_loaded(accounts: tuple[Settings, ...], loaded: tuple[Loaded, ...]) -> Combined:
+    """The combined totals of these accounts' snapshots (in the first account's currency)."""
+    snaps = [lo.snapshot for lo in loaded if lo.snapshot is not None]
+    threshold = snaps[0].total_risk_threshold_pct if snaps else accounts[0].total_risk_percentage
+    return combine([(a.account_name, lo.snapshot, lo.problem) for a, lo in zip(accounts, loaded, strict=True)],
+                   threshold, rates(accounts[0], snaps))
+
+
 def load_all(accounts: tuple[Settings, ...]) -> AllLoaded:
     """Every account's shared snapshot and the combined totals (in the first account's currency)."""
     loaded = tuple(load_snapshot(a) for a in accounts)
-    snaps = [lo.snapshot for lo in loaded if lo.snapshot is not None]
-    threshold = snaps[0].total_risk_threshold_pct if snaps else accounts[0].total_risk_percentage
-    combined = combine([(a.account_name, lo.snapshot, lo.problem) for a, lo in zip(accounts, loaded, strict=True)],
-                       threshold)
-    return AllLoaded(accounts, loaded, combined)
+    return AllLoaded(accounts, loaded, combine_loaded(accounts, loaded))
 
 
 def refresh() -> None:

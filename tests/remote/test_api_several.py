@@ -9,6 +9,7 @@ import pytest
 
 from papishares.config import load_settings
 from papishares.remote.api import several
+from papishares.ui.combined import Combined
 
 
 def accounts(*names: str) -> tuple[Any, ...]:
@@ -28,17 +29,14 @@ def test_pick() -> None:
         several.pick(one, "isa")
 
 
-def snap(name: str, ccy: str, value: float, cash: float, risk: float) -> dict[str, Any]:
-    return {"account_name": name, "account": {"currency": ccy, "total_value": value, "cash": cash},
-            "total_risk_pct": risk}
+def book(value: float, risk: float, missing: tuple[str, ...] = ()) -> Combined:
+    return Combined("GBP", value, 10.0, 0.0, risk, 7.0, 3, (), missing)
 
 
-def test_combined_totals_weigh_risk_and_leave_out_other_currencies() -> None:
-    c = several.combined_totals([snap("a", "GBP", 9000, 100, 1.0), snap("b", "GBP", 1000, 50, 9.0),
-                                 snap("c", "EUR", 5000, 0, 50.0)])
-    assert (c["currency"], c["total_value"], c["cash"]) == ("GBP", 10000, 150)
-    assert c["total_risk_pct"] == pytest.approx(1.8) and c["left_out"] == ["c"]
-    assert several.combined_totals([])["total_value"] == 0.0
+def test_combined_json_is_the_cli_shape_and_names_what_was_left_out() -> None:
+    assert several.combined_json(book(400, 3.5)) == {"currency": "GBP", "total_value": 400, "cash": 10.0,
+                                                     "total_risk_pct": 3.5}
+    assert several.combined_json(book(400, 3.5, ("isa",)))["left_out"] == ["isa"]
 
 
 def payload(profits: list[float | None], auto: bool, stale: bool = False, age: float | None = 1.0) -> dict[str, Any]:
@@ -48,9 +46,9 @@ def payload(profits: list[float | None], auto: bool, stale: bool = False, age: f
 
 def test_positions_all_joins_names_sorts_and_says_what_is_missing() -> None:
     out = several.positions_all([("a", payload([1.0, None], True)), ("b", payload([5.0], False, True, 9.0))],
-                                [snap("a", "GBP", 100, 0, 2.0), snap("b", "GBP", 300, 0, 4.0)], {"c": "no data"})
+                                book(400, 3.5, ("c",)), {"c": "no data"})
     assert [(p["account_name"], p["profit_pct"]) for p in out["positions"]] == [("b", 5.0), ("a", 1.0), ("a", None)]
-    assert out["total_risk"] == pytest.approx(14 / 400 * 100)
+    assert out["total_risk"] == 3.5 and out["account"]["total_value"] == 400 and out["left_out_of_total"] == ["c"]
     assert out["auto_sell"] is False and out["auto_sell_accounts"] == {"a": True, "b": False}
     assert out["stale"] is True and out["age_seconds"] == 9.0 and "c: no data" in out["stale_reason"]
 

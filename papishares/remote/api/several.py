@@ -14,6 +14,7 @@ from typing import Any
 
 from papishares.commands.api_queries import journal_payload
 from papishares.config import Settings
+from papishares.ui.combined import Combined
 
 
 class UnknownAccount(ValueError):
@@ -31,32 +32,21 @@ def pick(accounts: tuple[Settings, ...], name: str | None) -> Settings | None:
     raise UnknownAccount(f"There is no account named {name!r}: the accounts are {names}.")
 
 
-def combined_totals(snapshots: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """`combined` of `snapshot --json` with several accounts: the first account's currency; accounts in
-    another currency are left out (no rate is known) and listed in `left_out`."""
-    if not snapshots:
-        return {"currency": None, "total_value": 0.0, "cash": 0.0, "total_risk_pct": 0.0, "left_out": []}
-    currency = snapshots[0]["account"]["currency"]
-    value = cash = risk = 0.0
-    left_out = []
-    for s in snapshots:
-        acc = s["account"]
-        if acc["currency"] != currency:
-            left_out.append(s.get("account_name"))
-            continue
-        value += acc["total_value"] or 0.0
-        cash += acc["cash"] or 0.0
-        risk += (s["total_risk_pct"] or 0.0) / 100 * (acc["total_value"] or 0.0)
-    return {"currency": currency, "total_value": value, "cash": cash,
-            "total_risk_pct": risk / value * 100 if value > 0 else 0.0, "left_out": left_out}
+def combined_json(combined: Combined) -> dict[str, Any]:
+    """`combined` of `snapshot --json` with several accounts (and `left_out`: the accounts not added)."""
+    out: dict[str, Any] = {"currency": combined.currency or None, "total_value": combined.total_value,
+                           "cash": combined.cash, "total_risk_pct": combined.total_risk_pct}
+    if combined.missing:
+        out["left_out"] = list(combined.missing)
+    return out
 
 
-def snapshot_all(generated_at: str, snapshots: Sequence[Mapping[str, Any]],
+def snapshot_all(generated_at: str, snapshots: Sequence[Mapping[str, Any]], combined: Combined,
                  missing: Mapping[str, str]) -> dict[str, Any]:
     """Every account's snapshot object (each with `account_name`) and the combined totals. `missing`:
     the accounts with no snapshot at all yet, and why."""
     out: dict[str, Any] = {"generated_at": generated_at, "accounts": list(snapshots),
-                           "combined": combined_totals(snapshots)}
+                           "combined": combined_json(combined)}
     if missing:
         out["missing"] = dict(missing)
     return out
@@ -67,11 +57,11 @@ def _profit(p: Mapping[str, Any]) -> float:
     return x if isinstance(x, int | float) and math.isfinite(x) else -math.inf
 
 
-def positions_all(payloads: Sequence[tuple[str, Mapping[str, Any]]], snapshots: Sequence[Mapping[str, Any]],
+def positions_all(payloads: Sequence[tuple[str, Mapping[str, Any]]], book: Combined,
                   missing: Mapping[str, str]) -> dict[str, Any]:
     """`/positions` for every account: one account's `/positions` payload per name, joined."""
     positions = [{**p, "account_name": name} for name, body in payloads for p in body["positions"]]
-    combined = combined_totals(snapshots)
+    combined = combined_json(book)
     flags = {name: bool(body["auto_sell"]) for name, body in payloads}
     ages = [body["age_seconds"] for _, body in payloads if body.get("age_seconds") is not None]
     out: dict[str, Any] = {
@@ -90,7 +80,7 @@ def positions_all(payloads: Sequence[tuple[str, Mapping[str, Any]]], snapshots: 
     reasons += [f"{name}: {why}" for name, why in missing.items()]
     if reasons:
         out["stale_reason"] = " ".join(reasons)
-    if combined["left_out"]:
+    if "left_out" in combined:
         out["left_out_of_total"] = combined["left_out"]
     return out
 

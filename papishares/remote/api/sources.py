@@ -23,6 +23,7 @@ from papishares.core.models import Snapshot
 from papishares.remote.api import several
 from papishares.store.db import Store
 from papishares.ui import data
+from papishares.ui.combined import Combined
 
 NO_SNAPSHOT = "No portfolio snapshot yet: the broker has not answered since the database was created."
 
@@ -124,15 +125,20 @@ def snapshot_all(accs: tuple[Settings, ...]) -> dict[str, Any]:
     found, missing = _each(accs)
     bodies = [_named(api_queries.snapshot_payload(sh.snapshot, sh.problem, sh.age_seconds, sh.whole), a, True)
               for a, sh in found]
-    return several.snapshot_all(max(b["generated_at"] for b in bodies), bodies, missing)
+    return several.snapshot_all(max(b["generated_at"] for b in bodies), bodies, _book(found), missing)
+
+
+def _book(found: list[tuple[Settings, Shared]]) -> Combined:
+    """The combined totals, as the dashboard's "All accounts" and the CLI add them."""
+    accs = tuple(a for a, _ in found)
+    return data.combine_loaded(accs, tuple(data.Loaded(sh.snapshot, sh.problem) for _, sh in found))
 
 
 def positions_all(accs: tuple[Settings, ...]) -> dict[str, Any]:
     """`/positions` of every account: each position with its `account_name`, the combined total risk."""
     found, missing = _each(accs)
     payloads = [(a.account_name, positions(a)) for a, _ in found]
-    return several.positions_all(payloads, [{**sh.whole, "account_name": a.account_name} for a, sh in found],
-                                 missing)
+    return several.positions_all(payloads, _book(found), missing)
 
 
 def orders(s: Settings) -> list[dict[str, Any]]:
