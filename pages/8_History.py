@@ -70,4 +70,4 @@ st.subheader("UK capital gains")
 for account in ctx.accounts if ctx.every else (settings,):
     if ctx.every:
         st.markdown(f"**{account.account_name}**")
-    tax_panel.show(account)
+    tax_panel.show(account, account.account_name if ctx.every else "")

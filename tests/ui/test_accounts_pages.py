@@ -112,3 +112,11 @@ def test_the_toggle_acts_on_the_account_shown_only(ui_env: Path) -> None:
     at.sidebar.selectbox(key="account_picker").select(ALL).run()
     assert at.sidebar.toggle(key="autosell_toggle_all").value is False  # on only when on everywhere
     assert any("invest: off · isa: on" in c.value for c in at.sidebar.caption)
+
+
+def test_two_invest_accounts_each_get_their_tax_panel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPISHARES_ACCOUNTS", "main,spare")  # both invest accounts: two panels, two buttons
+    at = open_page("pages/8_History.py")
+    assert not at.exception, at.exception
+    assert {b.key for b in at.button if b.key and b.key.startswith("tax_compute")} == {"tax_compute_main",
+                                                                                       "tax_compute_spare"}
