@@ -28,6 +28,11 @@ def account_of(accounts: tuple[Settings, ...], name: str) -> Settings | None:
     return next((a for a in accounts if a.account_name == name), None)
 
 
+def show(name: str) -> None:
+    """Show account `name` from the next page run on (e.g. a row of "All accounts" opening its chart)."""
+    st.session_state[CHOSEN_KEY] = name
+
+
 def _remember() -> None:
     st.session_state[CHOSEN_KEY] = st.session_state[PICK_KEY]
 

@@ -11,12 +11,12 @@ import streamlit as st
 
 from papishares.charts import figures
 from papishares.config import Settings
-from papishares.ui import brokerstops, data, tables
+from papishares.ui import accounts, brokerstops, data, tables
 from papishares.ui.combined import accounts_frame
 from papishares.ui.data import AllLoaded
 
-RISK_COLUMNS = ["Account", "Ticker", "Risk", "Risk (quote)", "Loss if stop hit", "% of account", "Stop", "No stop",
-                "Note"]
+RISK_COLUMNS = ["Account", "Ticker", "Risk", "Risk (quote)", "Loss if stop hit", "% of all accounts", "Stop",
+                "No stop", "Note"]
 
 
 def _counted(every: AllLoaded) -> list[tuple[str, data.Loaded]]:
@@ -90,7 +90,8 @@ def risk_frame(every: AllLoaded) -> pd.DataFrame:
     for name, lo in _counted(every):
         assert lo.snapshot is not None
         frame = tables.risk_frame(lo.snapshot)
-        frame["% of account"] = frame["Risk"] / total * 100 if total else 0.0
+        frame = frame.drop(columns="% of account")
+        frame["% of all accounts"] = frame["Risk"] / total * 100 if total else 0.0
         frames.append(frame.assign(Account=name))
     if not frames:
         return pd.DataFrame(columns=RISK_COLUMNS)
@@ -119,4 +120,30 @@ def risk(every: AllLoaded) -> None:
                  + ", ".join(f"{r.Ticker} ({r.Account})" for r in no_stop.itertuples()))
     st.plotly_chart(figures.risk_bars(frame.assign(Ticker=frame["Ticker"] + " · " + frame["Account"]), c.currency),
                     key="risk_bars")
-    tables.dataframe(frame, column_config=tables.risk_config(c.currency))
+    tables.dataframe(frame, column_config={**tables.risk_config(c.currency),
+                                           "% of all accounts": st.column_config.NumberColumn(format="%.2f%%")})
+
+
+def positions(every: AllLoaded) -> None:
+    """Every account's positions, each row naming its account; a row opens its chart in that account."""
+    parts = [(name, lo.snapshot) for name, lo in every.lines() if lo.snapshot is not None]
+    held = [(name, p.ticker) for name, snap in parts for p in snap.positions]
+    if not held:
+        st.info("No open positions.")
+        return
+    st.caption("Prices in each instrument's quote currency (GBX in pence, 'p'); value and risk in each "
+               "account's currency. Click a row to open its chart.")
+    frame = pd.concat([tables.positions_frame(snap).assign(Account=name) for name, snap in parts], ignore_index=True)
+    frame = frame[["Account", *[c for c in frame.columns if c != "Account"]]]
+    event = tables.dataframe(tables.styled_positions(frame), column_config=tables.positions_config(
+        every.combined.currency or parts[0][1].account.currency), on_select="rerun", selection_mode="single-row",
+        key="positions_table")
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        name, ticker = held[rows[0]]
+        accounts.show(name)  # the chart is one account's: its stops, its manual orders
+        st.session_state["chart_ticker"] = ticker
+        st.switch_page("pages/3_Charts.py")
+    csv = pd.DataFrame([{"account_name": name, **p.to_json()} for name, snap in parts for p in snap.positions])
+    st.download_button("Download CSV", csv.to_csv(index=False).encode(), file_name="positions.csv", mime="text/csv",
+                       icon=":material/download:")

@@ -82,9 +82,22 @@ def test_history_for_all_accounts_adds_both_books() -> None:
 
 
 def test_a_one_account_page_says_which_account_it_shows() -> None:
-    at = open_page("pages/1_Positions.py")
+    at = open_page("pages/4_Orders.py")
     assert not at.exception
     assert any("one account at a time: this is invest" in i.value for i in at.info)
+
+
+def test_positions_of_all_accounts_name_their_account() -> None:
+    at = open_page("pages/1_Positions.py")
+    assert not at.exception
+    frame = at.dataframe(key="positions_table").value
+    snaps = snapshots()
+    assert list(frame["Account"]) == [n for n, s in snaps.items() for _ in s.positions]
+    assert "% of all accounts" not in frame.columns
+    at.switch_page("pages/2_Risk.py").run()
+    risk = at.dataframe[0].value
+    assert risk["% of all accounts"].sum() == pytest.approx(
+        risk["Risk"].sum() / sum(s.account.total_value for s in snaps.values()) * 100)
 
 
 def test_all_accounts_toggle_asks_then_sets_every_account(ui_env: Path) -> None:
