@@ -59,18 +59,19 @@ def home(every: AllLoaded) -> None:
               help="Stop orders at Trading 212 cover every share: they act while no worker runs")
 
 
-def autosell_metrics(accounts: tuple[Settings, ...]) -> None:
-    cols = st.columns(len(accounts))
-    for col, a in zip(cols, accounts, strict=True):
+def autosell_metrics(every: tuple[Settings, ...]) -> None:
+    cols = st.columns(len(every))
+    for col, a in zip(cols, every, strict=True):
         on, err = data.guarded("Reading the auto-sell flag", data.autosell_enabled, a, default=False)
         col.metric(f"Auto-sell {a.account_name}", "?" if err else ("ON" if on else "off"), help=err)
 
 
-def journal(accounts: tuple[Settings, ...], limit: int = 10) -> tuple[pd.DataFrame | None, str | None]:
+def journal(every: tuple[Settings, ...], limit: int = 10,
+            kind: str | None = None) -> tuple[pd.DataFrame | None, str | None]:
     """The newest journal entries of every account, each named by its account."""
     frames = []
-    for a in accounts:
-        frame, err = data.guarded("Reading the journal", data.journal, a, limit)
+    for a in every:
+        frame, err = data.guarded("Reading the journal", data.journal, a, limit, kind)
         if err:
             return None, err
         frames.append(frame.assign(account=a.account_name))

@@ -133,3 +133,15 @@ def test_two_invest_accounts_each_get_their_tax_panel(monkeypatch: pytest.Monkey
     assert not at.exception, at.exception
     assert {b.key for b in at.button if b.key and b.key.startswith("tax_compute")} == {"tax_compute_main",
                                                                                        "tax_compute_spare"}
+
+
+def test_activity_for_all_accounts_names_the_account_of_each_entry(ui_env: Path) -> None:
+    Store(ui_env, "isa").journal("alert", "VUSA_EQ", "stop_breached", "VUSA fell below its stop")
+    Store(ui_env, "invest").journal("alert", "AAPL_US_EQ", "stop_breached", "AAPL fell below its stop")
+    at = open_page("pages/5_Activity.py")
+    assert not at.exception
+    events = at.dataframe[0].value
+    assert {"isa · VUSA_EQ", "invest · AAPL_US_EQ"} <= set(events["ticker"])
+    at.sidebar.selectbox(key="account_picker").select("isa").run()
+    assert "invest · AAPL_US_EQ" not in set(at.dataframe[0].value["ticker"]) and not at.exception
+    assert "AAPL_US_EQ" not in set(at.dataframe[0].value["ticker"])
