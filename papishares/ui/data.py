@@ -30,7 +30,6 @@ from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.core.models import Snapshot
 from papishares.core.numbers import age_words  # noqa: F401 - re-exported for pages
 from papishares.snapshot.service import Service, apply_overrides, set_risk_override
-from papishares.store.db import Store
 from papishares.ui.combined import Combined, combine
 
 log = logging.getLogger(__name__)
@@ -84,11 +83,7 @@ def current_accounts() -> tuple[Settings, ...]:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _service(key: str, _settings: Settings) -> Service:
-    if _settings.several:
-        # As build_all does: the single-account set-up's rows become the first account's before any
-        # account's store is read (idempotent; whichever account's page opens first).
-        Store(_settings.db_path, _settings.accounts[0]).adopt_single_account()
-    return build(_settings).service
+    return build(_settings).service  # with several accounts, open_store hands the earlier rows to the first
 
 
 def service(settings: Settings) -> Service:

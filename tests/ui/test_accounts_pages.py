@@ -12,7 +12,7 @@ from papishares.core.models import Snapshot
 from papishares.store.db import Store
 from papishares.ui import combined, data, tables
 from papishares.ui.accounts import ALL
-from tests.ui.conftest import open_page
+from tests.ui.conftest import clear_caches, open_page
 
 
 @pytest.fixture(autouse=True)
@@ -145,3 +145,17 @@ def test_activity_for_all_accounts_names_the_account_of_each_entry(ui_env: Path)
     at.sidebar.selectbox(key="account_picker").select("isa").run()
     assert "invest · AAPL_US_EQ" not in set(at.dataframe[0].value["ticker"]) and not at.exception
     assert "AAPL_US_EQ" not in set(at.dataframe[0].value["ticker"])
+
+
+def test_a_single_account_database_becomes_the_first_accounts(monkeypatch: pytest.MonkeyPatch,
+                                                               ui_env: Path) -> None:
+    monkeypatch.delenv("PAPISHARES_ACCOUNTS")
+    at = open_page()
+    at.sidebar.toggle[0].set_value(True).run()  # auto-sell on in the single-account set-up
+    clear_caches()
+    monkeypatch.setenv("PAPISHARES_ACCOUNTS", "main,isa")
+    at = open_page()
+    assert not at.exception
+    assert metrics(at)["Auto-sell main"] == "ON" and metrics(at)["Auto-sell isa"] == "off"
+    assert Store(ui_env, "main").journal_entries(kind="autosell")[0]["action"] == "on"  # its journal too
+    assert not Store(ui_env, "isa").journal_entries(kind="autosell")
