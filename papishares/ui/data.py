@@ -147,6 +147,12 @@ class AllLoaded:
         """The first account with data (its snapshot gives the sidebar's time), else the first one."""
         return next((lo for lo in self.loaded if lo.snapshot is not None), self.loaded[0])
 
+    @property
+    def oldest(self) -> Loaded:
+        """The account whose data is oldest (the sidebar's "Data from" for the whole book)."""
+        shown = [lo for lo in self.loaded if lo.snapshot is not None]
+        return max(shown, key=lambda lo: lo.age_seconds or 0.0) if shown else self.loaded[0]
+
 
 def rates(first: Settings, snapshots: list[Snapshot]) -> dict[str, float]:
     """The first account's currency per unit of each other account's currency, as the CLI finds them

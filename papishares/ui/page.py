@@ -68,7 +68,7 @@ def start(title: str, icon: str, *, need_snapshot: bool = True, combines: bool =
 
 def _start_all(title: str, icon: str, every_account: tuple[Settings, ...], need_snapshot: bool) -> PageContext:
     every = data.load_all(every_account)
-    sidebar.render_all(every_account, every.first)
+    sidebar.render_all(every_account, every.oldest)  # the book is as old as its oldest part
     st.title(f"{icon} {title}")
     st.caption("All accounts: " + ", ".join(a.account_name for a in every_account)
                + (f" (amounts in {every.combined.currency})" if every.combined.currency else ""))

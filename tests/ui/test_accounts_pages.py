@@ -12,6 +12,7 @@ from papishares.core.models import Snapshot
 from papishares.store.db import Store
 from papishares.ui import combined, data, tables
 from papishares.ui.accounts import ALL
+from tests.fakes.t212_server import FakeTrading212
 from tests.ui.conftest import clear_caches, open_page
 
 
@@ -159,3 +160,23 @@ def test_a_single_account_database_becomes_the_first_accounts(monkeypatch: pytes
     assert metrics(at)["Auto-sell main"] == "ON" and metrics(at)["Auto-sell isa"] == "off"
     assert Store(ui_env, "main").journal_entries(kind="autosell")[0]["action"] == "on"  # its journal too
     assert not Store(ui_env, "isa").journal_entries(kind="autosell")
+
+
+def test_all_accounts_toggle_warns_about_a_live_account(monkeypatch: pytest.MonkeyPatch, ui_env: Path) -> None:
+    with FakeTrading212.running() as live, FakeTrading212.running() as paper:
+        for name, server, env in (("INVEST", live, "live"), ("ISA", paper, "demo")):
+            for variable, value in server.env().items():
+                if variable.startswith("T212_"):
+                    monkeypatch.setenv(variable.replace("T212_", f"T212_{name}_", 1), value)
+            monkeypatch.setenv(f"T212_{name}_ENV", env)
+        monkeypatch.setenv("PAPISHARES_MARKET_DATA", "none")
+        at = open_page()
+        assert not at.exception
+        badges = [b.value for b in at.sidebar.markdown if "badge" in b.value]
+        assert badges == [":red-badge[LIVE]", ":orange-badge[PAPER]"]
+        at.sidebar.toggle(key="autosell_toggle_all").set_value(True).run()
+        warning = at.sidebar.warning[0].value
+        assert "LIVE (real money): invest" in warning and "PAPISHARES_ALLOW_LIVE_ORDERS is not true" in warning
+        assert not Store(ui_env, "invest").autosell_enabled
+        at.sidebar.button(key="autosell_all_yes").click().run()
+        assert Store(ui_env, "invest").autosell_enabled and Store(ui_env, "isa").autosell_enabled
