@@ -148,3 +148,14 @@ def positions(every: AllLoaded) -> None:
     csv = pd.DataFrame([{"account_name": name, **p.to_json()} for name, snap in parts for p in snap.positions])
     st.download_button("Download CSV", csv.to_csv(index=False).encode(), file_name="positions.csv", mime="text/csv",
                        icon=":material/download:")
+
+
+def orders_frame(every: AllLoaded) -> pd.DataFrame:
+    """Every account's pending orders, each row naming its account (first column)."""
+    frames = [tables.orders_frame(lo.snapshot.orders, data.quote_currencies(a, lo.snapshot), data.papishares_orders(a))
+              .assign(Account=a.account_name)
+              for a, lo in zip(every.accounts, every.loaded, strict=True) if lo.snapshot is not None]
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[["Account", *[c for c in out.columns if c != "Account"]]]

@@ -83,7 +83,7 @@ def test_history_for_all_accounts_adds_both_books() -> None:
 
 
 def test_a_one_account_page_says_which_account_it_shows() -> None:
-    at = open_page("pages/4_Orders.py")
+    at = open_page("pages/3_Charts.py")
     assert not at.exception
     assert any("one account at a time: this is invest" in i.value for i in at.info)
 
@@ -180,3 +180,13 @@ def test_all_accounts_toggle_warns_about_a_live_account(monkeypatch: pytest.Monk
         assert not Store(ui_env, "invest").autosell_enabled
         at.sidebar.button(key="autosell_all_yes").click().run()
         assert Store(ui_env, "invest").autosell_enabled and Store(ui_env, "isa").autosell_enabled
+
+
+def test_orders_of_all_accounts_name_their_account() -> None:
+    at = open_page("pages/4_Orders.py")
+    assert not at.exception
+    snaps = snapshots()
+    frame = at.dataframe[0].value
+    assert set(frame["Account"]) == {"invest", "isa"}  # the demo keeps orders in both
+    assert list(frame["Account"]) == [n for n, s in snaps.items() for _ in s.orders]
+    assert metrics(at)["Pending orders"] == str(len(frame))
