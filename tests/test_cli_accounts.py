@@ -182,6 +182,10 @@ def test_doctor_one_section_per_account(tmp_path: Path) -> None:
     assert all(a["checks"] for a in data["accounts"]) and data["ok"] == all(a["ok"] for a in data["accounts"])
     tax = {a["account"]: next(c for c in a["checks"] if c["name"] == "uk capital gains") for a in data["accounts"]}
     assert "tax-free" in tax["isa"]["detail"] and "tax-free" not in tax["invest"]["detail"]
+    assert "PAPISHARES_ISA_ACCOUNT_TYPE=isa" in tax["isa"]["detail"]  # each account's own variables
+    config = {a["account"]: a["checks"][0]["detail"] for a in data["accounts"]}
+    assert "T212_ISA_API_KEY" in config["isa"] and "T212_INVEST_API_KEY" in config["invest"]
+    assert not any(" T212_API_KEY" in c or "(T212_API_KEY" in c for c in config.values())
     text = _cli(env, tmp_path, "doctor")
     assert text.returncode == proc.returncode
     lines = text.stdout.splitlines()
