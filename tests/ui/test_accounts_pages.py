@@ -162,14 +162,19 @@ def test_a_single_account_database_becomes_the_first_accounts(monkeypatch: pytes
     assert not Store(ui_env, "isa").journal_entries(kind="autosell")
 
 
+def point(monkeypatch: pytest.MonkeyPatch, name: str, server: FakeTrading212, env: str) -> None:
+    """Account `name` (upper case) at this emulated Trading 212, through its own variables."""
+    for variable, value in server.env().items():
+        if variable.startswith("T212_"):
+            monkeypatch.setenv(variable.replace("T212_", f"T212_{name}_", 1), value)
+    monkeypatch.setenv(f"T212_{name}_ENV", env)
+    monkeypatch.setenv("PAPISHARES_MARKET_DATA", "none")
+
+
 def test_all_accounts_toggle_warns_about_a_live_account(monkeypatch: pytest.MonkeyPatch, ui_env: Path) -> None:
     with FakeTrading212.running() as live, FakeTrading212.running() as paper:
-        for name, server, env in (("INVEST", live, "live"), ("ISA", paper, "demo")):
-            for variable, value in server.env().items():
-                if variable.startswith("T212_"):
-                    monkeypatch.setenv(variable.replace("T212_", f"T212_{name}_", 1), value)
-            monkeypatch.setenv(f"T212_{name}_ENV", env)
-        monkeypatch.setenv("PAPISHARES_MARKET_DATA", "none")
+        point(monkeypatch, "INVEST", live, "live")
+        point(monkeypatch, "ISA", paper, "demo")
         at = open_page()
         assert not at.exception
         badges = [b.value for b in at.sidebar.markdown if "badge" in b.value]
@@ -190,3 +195,18 @@ def test_orders_of_all_accounts_name_their_account() -> None:
     assert set(frame["Account"]) == {"invest", "isa"}  # the demo keeps orders in both
     assert list(frame["Account"]) == [n for n, s in snaps.items() for _ in s.orders]
     assert metrics(at)["Pending orders"] == str(len(frame))
+
+
+def test_one_accounts_rejected_key_costs_that_account_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeTrading212.running() as invest, FakeTrading212.running() as isa:
+        point(monkeypatch, "INVEST", invest, "demo")
+        point(monkeypatch, "ISA", isa, "demo")
+        monkeypatch.setenv("T212_ISA_API_KEY", "revoked-key")
+        at = open_page()
+        assert not at.exception
+        assert any("rejected the API key" in e.value for e in at.error)
+        assert any("Not in the totals: isa" in w.value for w in at.warning)
+        shown = data.load_snapshot(data.current_accounts()[0]).snapshot
+        assert shown is not None
+        assert metrics(at)["Value of all accounts"] == tables.price_text(shown.account.total_value, "GBP")
+        assert metrics(at)["Open positions"] == str(len(shown.positions))
