@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes.t212_server import FakeTrading212
 from tests.remote.dashboard_process import Dashboard, running_dashboard
 
 TOKEN = "accounts-token-0123456789abcdef"
@@ -109,3 +111,26 @@ def test_orders_trades_and_the_document_know_the_accounts(dash: Dashboard) -> No
 def test_the_token_still_guards_every_account(dash: Dashboard, tmp_path: Path) -> None:
     resp = httpx.get(dash.url + "/positions", params={"account": "isa"}, timeout=30)
     assert resp.status_code == 401 and "isa" not in resp.text
+
+
+def test_one_accounts_rejected_key_costs_that_account_only(dash: Dashboard, tmp_path: Path) -> None:
+    with FakeTrading212.running() as invest, FakeTrading212.running() as isa:
+        config = {"DB_PATH": str(tmp_path / "keys.db"), "PAPISHARES_MARKET_DATA": "none"}
+        for name, server in (("INVEST", invest), ("ISA", isa)):
+            config.update({k.replace("T212_", f"T212_{name}_", 1): v for k, v in server.env().items()
+                           if k.startswith("T212_")})
+        config["T212_ISA_API_KEY"] = "revoked-key"
+        dash.write_dotenv(**config)
+        try:
+            body = get(dash, "/positions").json()
+            assert {p["account_name"] for p in body["positions"]} == {"invest"}
+            assert {p["ticker"] for p in body["positions"]} == set(invest.positions)
+            assert body["stale"] is True and body["stale_reason"].startswith("isa: ")
+            assert "revoked-key" not in json.dumps(body)
+            alone = get(dash, "/positions", account="invest").json()
+            assert alone["stale"] is False and body["total_risk"] == pytest.approx(alone["total_risk"], abs=1e-4)
+            assert get(dash, "/positions", account="isa").status_code == 503
+            snap = get(dash, "/api/v1/snapshot").json()
+            assert [a["account_name"] for a in snap["accounts"]] == ["invest"] and "isa" in snap["missing"]
+        finally:
+            dash.write_dotenv()
