@@ -69,9 +69,12 @@ def _load_all(accounts: tuple[Settings, ...]) -> History:
     daily = combined_daily([h.daily for _, h in same],
                            [equity.daily_flows(history_store.flows(data.service(a).store)) for a, _ in same])
     dividends = _named(named, "dividends")
+    status = [{**st_, "kind": f"{name} {st_['kind']}"} for name, h in named for st_ in h.status]
+    left = [a.account_name for a, _ in parts if all(a is not b for b, _ in same)]
+    if left:
+        status.append({"kind": "equity curve", "note": f"left out (another currency than {base}): {', '.join(left)}"})
     return History(_named(named, "trades"), summary(trades), daily, dividends, book.monthly_dividends(dividends),
-                   _named(named, "transactions"),
-                   [{**st_, "kind": f"{name} {st_['kind']}"} for name, h in named for st_ in h.status])
+                   _named(named, "transactions"), status)
 
 
 def _named(parts: list[tuple[str, History]], what: str) -> pd.DataFrame:
