@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from papishares.ui import brokerstops, page, tables
+from papishares.ui import all_accounts, brokerstops, page, tables
 
-ctx = page.start("Positions", ":material/table_view:")
+ctx = page.start("Positions", ":material/table_view:", combines=True)
+if ctx.every:
+    all_accounts.positions(ctx.every)
+    st.stop()
 snap = ctx.snapshot
 
 if not snap.positions:

@@ -3,9 +3,12 @@
 import streamlit as st
 
 from papishares.charts import figures
-from papishares.ui import brokerstops, page, tables
+from papishares.ui import all_accounts, brokerstops, page, tables
 
-ctx = page.start("Risk", ":material/shield:")
+ctx = page.start("Risk", ":material/shield:", combines=True)
+if ctx.every:
+    all_accounts.risk(ctx.every)
+    st.stop()
 snap = ctx.snapshot
 ccy = snap.account.currency
 

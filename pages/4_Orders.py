@@ -2,16 +2,19 @@
 
 import streamlit as st
 
-from papishares.ui import data, page, tables
+from papishares.ui import all_accounts, data, page, tables
 
-ctx = page.start("Orders", ":material/receipt_long:")
-snap = ctx.snapshot
-
-if not snap.orders:
+ctx = page.start("Orders", ":material/receipt_long:", combines=True)
+if ctx.every:
+    frame = all_accounts.orders_frame(ctx.every)
+else:
+    snap = ctx.snapshot
+    frame = tables.orders_frame(snap.orders, data.quote_currencies(ctx.settings, snap),
+                                data.papishares_orders(ctx.settings))
+if frame.empty:
     st.info("No pending orders.")
     st.stop()
 
-frame = tables.orders_frame(snap.orders, data.quote_currencies(ctx.settings, snap), data.papishares_orders(ctx.settings))
 stops = frame[(frame["Side"] == "SELL") & frame["Type"].isin(["STOP", "STOP_LIMIT"])]
 a, b, c, d = st.columns(4)
 a.metric("Pending orders", len(frame))

@@ -6,13 +6,13 @@ import streamlit as st
 from papishares.charts import history as history_figures
 from papishares.ui import history_data, page, tax_panel
 
-ctx = page.start("History", ":material/query_stats:", need_snapshot=False)
+ctx = page.start("History", ":material/query_stats:", need_snapshot=False, combines=True)
 settings = ctx.settings
 ccy = ctx.loaded.snapshot.account.currency if ctx.loaded.snapshot else "GBP"
 
 if st.button("Sync history now", key="history_sync", help="Orders, dividends and transactions from the broker"):
-    st.toast(history_data.sync_now(settings))
-history, err = history_data.load(settings)
+    st.toast(history_data.sync_all(ctx.accounts) if ctx.every else history_data.sync_now(settings))
+history, err = history_data.load_all(ctx.accounts) if ctx.every else history_data.load(settings)
 if err or history is None:
     st.error(err or "No history.")
     st.stop()
@@ -58,7 +58,8 @@ st.subheader("Exports")
 cols = st.columns(5)
 for col, (name, body) in zip(cols, history_data.csv_files(history).items(), strict=False):
     col.download_button(name, body, file_name=name, mime="text/csv", key=f"dl_{name}")
-xlsx, xerr = history_data.data.guarded("The Excel export", history_data.excel, settings)
+xlsx, xerr = ((None, "Pick an account for its Excel workbook.") if ctx.every
+              else history_data.data.guarded("The Excel export", history_data.excel, settings))
 if xerr:
     cols[4].caption(xerr)
 else:
@@ -66,4 +67,7 @@ else:
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 st.subheader("UK capital gains")
-tax_panel.show(settings)
+for account in ctx.accounts if ctx.every else (settings,):
+    if ctx.every:
+        st.markdown(f"**{account.account_name}**")
+    tax_panel.show(account, account.account_name if ctx.every else "")

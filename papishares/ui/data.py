@@ -25,11 +25,12 @@ import streamlit as st
 from papishares.app.build import build
 from papishares.commands import autosell
 from papishares.commands.health import WorkerHealth, worker_health
-from papishares.config import ConfigError, Settings, load_settings
+from papishares.config import ConfigError, Settings, load_accounts, load_settings
 from papishares.core.errors import AuthError, BrokerError, PapisharesError
 from papishares.core.models import Snapshot
 from papishares.core.numbers import age_words  # noqa: F401 - re-exported for pages
 from papishares.snapshot.service import Service, apply_overrides, set_risk_override, set_stop_mode_override
+from papishares.ui.combined import Combined, combine
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,15 @@ def current_settings() -> Settings:
     return load_settings()
 
 
+def current_accounts() -> tuple[Settings, ...]:
+    """Every configured account, in PAPISHARES_ACCOUNTS order (one without it), read at every page run.
+    Raises ConfigError."""
+    return load_accounts()
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _service(key: str, _settings: Settings) -> Service:
-    return build(_settings).service
+    return build(_settings).service  # with several accounts, open_store hands the earlier rows to the first
 
 
 def service(settings: Settings) -> Service:
@@ -122,6 +129,60 @@ def load_snapshot(settings: Settings) -> Loaded:
     except Exception as err:  # e.g. an unpicklable value in the cache layer
         log.exception("snapshot cache failed")
         return Loaded(None, f"Unexpected error while loading data ({type(err).__name__}).", "unexpected")
+
+
+@dataclass(frozen=True)
+class AllLoaded:
+    """"All accounts": each account's snapshot (as `load_snapshot` gives it) and the book combined."""
+
+    accounts: tuple[Settings, ...]
+    loaded: tuple[Loaded, ...]
+    combined: Combined
+
+    def lines(self) -> list[tuple[str, Loaded]]:
+        return [(a.account_name, lo) for a, lo in zip(self.accounts, self.loaded, strict=True)]
+
+    @property
+    def first(self) -> Loaded:
+        """The first account with data (its snapshot gives the sidebar's time), else the first one."""
+        return next((lo for lo in self.loaded if lo.snapshot is not None), self.loaded[0])
+
+    @property
+    def oldest(self) -> Loaded:
+        """The account whose data is oldest (the sidebar's "Data from" for the whole book)."""
+        shown = [lo for lo in self.loaded if lo.snapshot is not None]
+        return max(shown, key=lambda lo: lo.age_seconds or 0.0) if shown else self.loaded[0]
+
+
+def rates(first: Settings, snapshots: list[Snapshot]) -> dict[str, float]:
+    """The first account's currency per unit of each other account's currency, as the CLI finds them
+    (the demo's table; else the rates market data last gave, then the fixed table). Empty when the
+    accounts share a currency (the usual case) or no rate is known: such accounts are then left out."""
+    from papishares.entries.fx import resolve
+    from papishares.snapshot.combined import currencies
+
+    if not snapshots or not currencies(snapshots):
+        return {}
+    try:
+        return dict(resolve(currencies(snapshots), snapshots[0].account.currency, store=service(first).store,
+                            demo=first.broker == "demo").rates)
+    except Exception:  # a rate is a nicety: the account is named as left out instead
+        log.warning("exchange rates unavailable", exc_info=True)
+        return {}
+
+
+def combine_loaded(accounts: tuple[Settings, ...], loaded: tuple[Loaded, ...]) -> Combined:
+    """The combined totals of these accounts' snapshots (in the first account's currency)."""
+    snaps = [lo.snapshot for lo in loaded if lo.snapshot is not None]
+    threshold = snaps[0].total_risk_threshold_pct if snaps else accounts[0].total_risk_percentage
+    return combine([(a.account_name, lo.snapshot, lo.problem) for a, lo in zip(accounts, loaded, strict=True)],
+                   threshold, rates(accounts[0], snaps))
+
+
+def load_all(accounts: tuple[Settings, ...]) -> AllLoaded:
+    """Every account's shared snapshot and the combined totals (in the first account's currency)."""
+    loaded = tuple(load_snapshot(a) for a in accounts)
+    return AllLoaded(accounts, loaded, combine_loaded(accounts, loaded))
 
 
 def refresh() -> None:

@@ -12,10 +12,12 @@ import streamlit as st
 
 from papishares.config import Settings
 from papishares.core.models import SymbolRequest
-from papishares.history import book, export
+from papishares.history import book, equity, export
 from papishares.history import sync as history_sync
 from papishares.history.trades import summary
+from papishares.store import history as history_store
 from papishares.ui import data
+from papishares.ui.combined import combined_daily
 
 log = logging.getLogger(__name__)
 HISTORY_TTL = 30  # s: history changes at most every sync
@@ -56,10 +58,50 @@ def load(settings: Settings) -> tuple[History | None, str | None]:
         return None, f"The history could not be read ({type(err).__name__}); the dashboard log has the details."
 
 
+def _load_all(accounts: tuple[Settings, ...]) -> History:
+    """Every account's history in one: rows named by their account, the equity curve of the whole book
+    (accounts in another currency than the first are left out of it: adding them would mix units)."""
+    parts = [(a, _load(a)) for a in accounts]
+    named = [(a.account_name, h) for a, h in parts]
+    trades = [t for a, _ in parts for t in book.trades(data.service(a).store)]
+    base = next((h.daily["currency"].iloc[0] for _, h in parts if not h.daily.empty), None)
+    same = [(a, h) for a, h in parts if h.daily.empty or h.daily["currency"].iloc[0] == base]
+    daily = combined_daily([h.daily for _, h in same],
+                           [equity.daily_flows(history_store.flows(data.service(a).store)) for a, _ in same])
+    dividends = _named(named, "dividends")
+    status = [{**st_, "kind": f"{name} {st_['kind']}"} for name, h in named for st_ in h.status]
+    left = [a.account_name for a, _ in parts if all(a is not b for b, _ in same)]
+    if left:
+        status.append({"kind": "equity curve", "note": f"left out (another currency than {base}): {', '.join(left)}"})
+    return History(_named(named, "trades"), summary(trades), daily, dividends, book.monthly_dividends(dividends),
+                   _named(named, "transactions"), status)
+
+
+def _named(parts: list[tuple[str, History]], what: str) -> pd.DataFrame:
+    frames = [getattr(h, what).assign(account=name) for name, h in parts]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out[["account", *[c for c in out.columns if c != "account"]]]
+
+
+@st.cache_data(ttl=HISTORY_TTL, show_spinner=False, max_entries=8)
+def _cached_all(key: str, _accounts: tuple[Settings, ...]) -> History:
+    return _load_all(_accounts)
+
+
+def load_all(accounts: tuple[Settings, ...]) -> tuple[History | None, str | None]:
+    """"All accounts": every account's history together (see `_load_all`)."""
+    try:
+        return _cached_all("|".join(data.settings_key(a) for a in accounts), accounts), None
+    except Exception as err:  # the last net: a sentence on the page
+        log.exception("history load failed")
+        return None, f"The history could not be read ({type(err).__name__}); the dashboard log has the details."
+
+
 def sync_now(settings: Settings) -> str:
     svc = data.service(settings)
     report = history_sync.sync(svc.store, svc.broker, time_box=SYNC_BOX, patience=2.0)
     _cached.clear()
+    _cached_all.clear()
     parts = [f"{k}: {r.new_items} new" + ("" if r.complete else " (continues in the worker)")
              for k, r in report.kinds.items()]
     notes = [r.note for r in report.kinds.values() if r.note]
@@ -88,6 +130,10 @@ def benchmark(settings: Settings, symbol: str) -> tuple[pd.Series, str | None]:
 
 def excel(settings: Settings) -> bytes:
     return export.excel_bytes(data.service(settings).store)
+
+
+def sync_all(accounts: tuple[Settings, ...]) -> str:
+    return " ".join(f"{a.account_name}: {sync_now(a)}" for a in accounts)
 
 
 def csv_files(history: History) -> dict[str, bytes]:

@@ -36,14 +36,17 @@ def table(summary: tax.TaxSummary) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def show(settings: Settings) -> None:
+def show(settings: Settings, scope: str = "") -> None:
+    """`scope`: the account's name when several panels share the page ("All accounts"), keeping their
+    widget keys apart."""
+    suffix = f"_{scope}" if scope else ""
     if settings.account_type == "isa":
         st.info(tax.ISA_SENTENCE)
         return
     demo = settings.environment == "demo-sim"
     label = "Compute from the demo's history" if demo else "Compute from Trading 212's report"
     source = "The demo's history in Trading 212's export columns" if demo else "Trading 212's CSV report"
-    if st.button(label, key="tax_compute", help=f"{source} through cgt-calc (HMRC's share matching rules); "
+    if st.button(label, key=f"tax_compute{suffix}", help=f"{source} through cgt-calc (HMRC's share matching rules); "
                  "the report is kept beside the database"):
         with st.spinner("Fetching the report and running cgt-calc..."):
             _, err = data.guarded("The UK capital gains summary", _compute, settings)
@@ -60,6 +63,6 @@ def show(settings: Settings) -> None:
     st.caption(f"From {summary.source}, computed {datetime.fromtimestamp(at):%Y-%m-%d %H:%M}. "
                "cgt-calc's figures in GBP: check them before you file; this is not tax advice.")
     if summary.years:
-        st.dataframe(table(summary), hide_index=True, key="tax_table")
+        st.dataframe(table(summary), hide_index=True, key=f"tax_table{suffix}")
     for note in summary.notes:
         st.caption(note)

@@ -72,3 +72,9 @@ def test_refresh_button_and_autorefresh_interval(monkeypatch: pytest.MonkeyPatch
     assert "Data from" in at.sidebar.caption[0].value
     at.sidebar.toggle[1].set_value(False).run()  # auto-refresh off: the page still works
     assert not at.exception
+
+
+def test_one_account_has_no_account_picker(ui_env: Path) -> None:
+    at = open_page()
+    assert not at.exception and not at.sidebar.selectbox
+    assert [t.label for t in at.sidebar.toggle][0] == "Auto-sell"

@@ -128,3 +128,23 @@ class AutoSell(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     auto_sell: bool
+
+
+class AutoSellAnswer(Open):
+    auto_sell: bool = Field(description="The flag now; with several accounts and no `account`: on in every account")
+    accounts: dict[str, bool] | None = Field(None, description="Each account's flag (several accounts, none named)")
+
+
+class Combined(Open):
+    currency: str | None = Field(description="The first account's currency: every amount here is in it")
+    total_value: float
+    cash: float
+    total_risk_pct: float
+
+
+class SnapshotAll(Open):
+    """`snapshot --json` with several accounts and no `account`."""
+
+    generated_at: str
+    accounts: list[Snapshot] = Field(description="Each account's snapshot, with its `account_name`")
+    combined: Combined

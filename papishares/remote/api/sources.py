@@ -18,10 +18,12 @@ import streamlit as st
 from papishares.commands import api_queries
 from papishares.commands import autosell as autosell_commands
 from papishares.commands.health import worker_health
-from papishares.config import Settings, load_settings
+from papishares.config import Settings, load_accounts
 from papishares.core.models import Snapshot
+from papishares.remote.api import several
 from papishares.store.db import Store
 from papishares.ui import data
+from papishares.ui.combined import Combined
 
 NO_SNAPSHOT = "No portfolio snapshot yet: the broker has not answered since the database was created."
 
@@ -30,9 +32,15 @@ class Unavailable(Exception):
     """The data cannot be given (no snapshot at all, an unreadable store): a 503 with this sentence."""
 
 
+def accounts() -> tuple[Settings, ...]:
+    """Every configured account, read at each request as each dashboard page run does (a changed `.env`
+    takes effect). ConfigError."""
+    return load_accounts()
+
+
 def settings() -> Settings:
-    """Read at each request, as each dashboard page run does (a changed `.env` takes effect). ConfigError."""
-    return load_settings()
+    """The settings every account shares (token, sign-in, database): the first account's. ConfigError."""
+    return accounts()[0]
 
 
 def store(s: Settings) -> Store:
@@ -54,6 +62,7 @@ class Shared:
 
 
 _RENDERED: dict[tuple[Any, ...], dict[str, Any]] = {}
+RENDERED_MAX = 16  # configurations x accounts kept rendered
 _RENDERED_LOCK = threading.Lock()
 
 
@@ -70,20 +79,66 @@ def shared_snapshot(s: Settings) -> Shared:
     if whole is None:
         whole = api_queries.rendered(snap)
         with _RENDERED_LOCK:
-            _RENDERED.clear()  # the newest snapshot only: older ones are never asked for again
+            # Each account's newest snapshot only: older ones are never asked for again.
+            for old in [k for k in _RENDERED if k[0] == key[0]]:
+                del _RENDERED[old]
+            while len(_RENDERED) >= RENDERED_MAX:
+                del _RENDERED[next(iter(_RENDERED))]
             _RENDERED[key] = whole
     return Shared(snap, loaded.problem, loaded.age_seconds, whole)
 
 
-def snapshot(s: Settings) -> dict[str, Any]:
-    shared = shared_snapshot(s)
-    return api_queries.snapshot_payload(shared.snapshot, shared.problem, shared.age_seconds, shared.whole)
+def _named(payload: dict[str, Any], s: Settings, named: bool) -> dict[str, Any]:
+    """`account_name` on an answer asked for one account by name (`?account=N`)."""
+    return {**payload, "account_name": s.account_name} if named else payload
 
 
-def positions(s: Settings) -> dict[str, Any]:
+def snapshot(s: Settings, named: bool = False) -> dict[str, Any]:
     shared = shared_snapshot(s)
-    return api_queries.positions_payload(shared.snapshot, store(s).autosell_enabled, shared.problem,
-                                         shared.age_seconds, shared.whole)
+    return _named(api_queries.snapshot_payload(shared.snapshot, shared.problem, shared.age_seconds, shared.whole),
+                  s, named)
+
+
+def positions(s: Settings, named: bool = False) -> dict[str, Any]:
+    shared = shared_snapshot(s)
+    return _named(api_queries.positions_payload(shared.snapshot, store(s).autosell_enabled, shared.problem,
+                                                shared.age_seconds, shared.whole), s, named)
+
+
+def _each(accs: tuple[Settings, ...]) -> tuple[list[tuple[Settings, Shared]], dict[str, str]]:
+    """Each account's shared snapshot; the accounts without any snapshot yet and why. Unavailable only
+    when no account has one."""
+    found: list[tuple[Settings, Shared]] = []
+    missing: dict[str, str] = {}
+    for a in accs:
+        try:
+            found.append((a, shared_snapshot(a)))
+        except Unavailable as err:
+            missing[a.account_name] = str(err)
+    if not found:
+        raise Unavailable(" ".join(f"{name}: {why}" for name, why in missing.items()))
+    return found, missing
+
+
+def snapshot_all(accs: tuple[Settings, ...]) -> dict[str, Any]:
+    """`snapshot --json` with several accounts: each account's snapshot and the combined totals."""
+    found, missing = _each(accs)
+    bodies = [_named(api_queries.snapshot_payload(sh.snapshot, sh.problem, sh.age_seconds, sh.whole), a, True)
+              for a, sh in found]
+    return several.snapshot_all(max(b["generated_at"] for b in bodies), bodies, _book(found), missing)
+
+
+def _book(found: list[tuple[Settings, Shared]]) -> Combined:
+    """The combined totals, as the dashboard's "All accounts" and the CLI add them."""
+    accs = tuple(a for a, _ in found)
+    return data.combine_loaded(accs, tuple(data.Loaded(sh.snapshot, sh.problem) for _, sh in found))
+
+
+def positions_all(accs: tuple[Settings, ...]) -> dict[str, Any]:
+    """`/positions` of every account: each position with its `account_name`, the combined total risk."""
+    found, missing = _each(accs)
+    payloads = [(a.account_name, positions(a)) for a, _ in found]
+    return several.positions_all(payloads, _book(found), missing)
 
 
 def orders(s: Settings) -> list[dict[str, Any]]:
@@ -117,14 +172,34 @@ def entries(s: Settings) -> dict[str, Any]:
     return api_queries.json_safe(result_json(result, entries_data.feed(s), s.risk_percentage))
 
 
+def orders_all(accs: tuple[Settings, ...]) -> list[dict[str, Any]]:
+    found, _ = _each(accs)
+    return several.named_rows([(a.account_name, orders(a)) for a, _ in found])
+
+
 def trades(s: Settings) -> dict[str, Any]:
     from papishares.history.book import trades_json
 
     return api_queries.json_safe(trades_json(store(s)))
 
 
+def trades_all(accs: tuple[Settings, ...]) -> dict[str, Any]:
+    """Every account's closed trades (each with its `account`) and the summary over all of them."""
+    from papishares.history.book import trades as closed
+    from papishares.history.trades import summary
+
+    parts = [(a.account_name, closed(store(a))) for a in accs]
+    every = [t for _, found in parts for t in found]
+    return api_queries.json_safe(several.trades_all([(n, [t.to_json() for t in found]) for n, found in parts],
+                                                    summary(every)))
+
+
 def journal(s: Settings, limit: int) -> dict[str, Any]:
     return api_queries.journal_payload(store(s).journal_entries(limit=limit))
+
+
+def journal_all(accs: tuple[Settings, ...], limit: int) -> dict[str, Any]:
+    return several.journal_all([(a.account_name, store(a).journal_entries(limit=limit)) for a in accs], limit)
 
 
 def worker(s: Settings) -> dict[str, Any]:
@@ -141,6 +216,15 @@ def set_autosell(s: Settings, wanted: bool | None) -> bool:
     st_ = store(s)
     enabled = (not autosell_commands.state(st_).enabled) if wanted is None else wanted
     return autosell_commands.switch(st_, enabled).enabled
+
+
+def set_autosell_all(accs: tuple[Settings, ...], wanted: bool | None) -> dict[str, Any]:
+    """Every account's flag, as `autosell on|off` without `--account`; toggling turns every account off
+    when all are on, else every account on. Answers the flag of each account and `auto_sell`: all on."""
+    if wanted is None:
+        wanted = not all(autosell(a) for a in accs)
+    flags = {a.account_name: autosell_commands.switch(store(a), wanted).enabled for a in accs}
+    return {"auto_sell": all(flags.values()), "accounts": flags}
 
 
 def ready(s: Settings) -> str | None:
