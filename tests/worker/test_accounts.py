@@ -1,0 +1,263 @@
+"""Several accounts: one worker, one lease, every account, against two emulated Trading 212 servers.
+
+Each account has its own server (its own key, its own rate limits) and the one SQLite file. The
+same ticker (TSLA, 3 @ 250 USD, price 230, stop about 206) is held in both: two positions. The
+cycles run in-process so each test controls when they happen; every request goes over real HTTP.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from papishares.broker.trading212 import Trading212Client
+from papishares.commands.accounts import AccountsCommands
+from papishares.commands.handlers import Commands
+from papishares.config import Secret
+from papishares.market.none import NoMarketData
+from papishares.snapshot.service import Service
+from papishares.store.db import Store
+from papishares.worker.loop import Worker
+from tests.conftest import t212_settings_for
+from tests.fakes.t212_server import FakeTrading212
+
+POSITIONS_PERIOD = 1.25  # the client serves cached positions for just over 1 s
+TSLA = "TSLA_US_EQ"
+NAMES = ("invest", "isa")
+
+
+class Account:
+    def __init__(self, name: str, server: FakeTrading212, db: Path, key: str | None = None, **overrides: Any) -> None:
+        self.name = name
+        self.server = server
+        self.settings = t212_settings_for(server, db, account=name, accounts=NAMES, worker_positions_interval=1.0,
+                                          telegram_actions=True, **overrides)
+        if key is not None:  # a revoked / wrong key
+            self.settings = replace(self.settings, t212_api_key=Secret(key))
+        self.store = Store(db, name)
+        self.broker = Trading212Client(self.settings, self.store)
+        self.service = Service(self.settings, self.store, self.broker, NoMarketData())
+
+    def intents(self) -> list[dict[str, Any]]:
+        return self.store.query("SELECT * FROM sell_intents WHERE account = ? ORDER BY id", (self.name,))
+
+    def alerts(self, kind: str) -> list[dict[str, Any]]:
+        return [r for r in self.store.journal_entries(500, kind="alert") if r["action"] == kind]
+
+    def close(self) -> None:
+        self.broker.close()
+        self.store.close()
+
+
+class Rig:
+    """Two accounts on one file, one worker (more can be made: `worker()`)."""
+
+    def __init__(self, servers: tuple[FakeTrading212, FakeTrading212], db: Path, **kw: Any) -> None:
+        self.db = db
+        self.kw = kw
+        self.accounts = [Account(n, s, db, **kw.get(n, {})) for n, s in zip(NAMES, servers, strict=True)]
+        self.workers: list[Worker] = []
+        self.main = self.worker()
+        assert self.main.lease.try_acquire()[0]
+
+    def worker(self, accounts: list[Account] | None = None) -> Worker:
+        first, second = accounts or self.accounts
+        w = Worker(first.settings, first.service, more=[(second.settings, second.service)], unknown_grace=0.0)
+        self.workers.append(w)
+        return w
+
+    @property
+    def invest(self) -> Account:
+        return self.accounts[0]
+
+    @property
+    def isa(self) -> Account:
+        return self.accounts[1]
+
+    def cycle(self, worker: Worker | None = None, wait: bool = True) -> Any:
+        if wait:
+            time.sleep(POSITIONS_PERIOD)
+        return (worker or self.main).cycle()
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.notifier.close()
+        for a in self.accounts:
+            a.close()
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[FakeTrading212, FakeTrading212]]:
+    with FakeTrading212.running(key="INVEST_KEY", secret="INVEST_SECRET") as a, \
+            FakeTrading212.running(key="ISA_KEY", secret="ISA_SECRET") as b:
+        yield a, b
+        for server in (a, b):  # each account within its own server's limits
+            assert server.violations_total == 0, dict(server.violations)
+
+
+@pytest.fixture
+def rig(servers: tuple[FakeTrading212, FakeTrading212], tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(servers, tmp_path / "p.db")
+    for a in r.accounts:
+        a.store.set_autosell(True)
+    yield r
+    r.close()
+
+
+def test_a_breach_in_one_account_sells_there_once_and_never_in_the_other(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    rig.invest.server.set_price(TSLA, 200.0)  # through the stop in invest only
+    report = rig.cycle()
+    assert report.ok and set(report.accounts) == set(NAMES)
+    assert [d.reason for d in report.accounts["invest"].decisions] == ["sell"]
+    assert report.accounts["isa"].decisions == []
+    assert [s["body"]["ticker"] for s in rig.invest.server.sells()] == [TSLA]
+    assert rig.isa.server.sells() == []
+    assert [i["status"] for i in rig.invest.intents()] == ["filled"] and rig.isa.intents() == []
+    assert len(rig.invest.alerts("autosell_placed")) == 1 and rig.isa.alerts("autosell_placed") == []
+    rig.cycle()
+    rig.cycle()
+    assert len(rig.invest.server.sells()) == 1 and rig.isa.server.sells() == []
+    # the isa account's TSLA is untouched: still held, still watched
+    assert rig.main.account("isa").previous is not None
+    assert rig.main.account("isa").previous.position(TSLA) is not None
+    assert rig.main.account("invest").previous.position(TSLA) is None
+
+
+def test_the_same_breach_in_both_accounts_is_two_sales_one_each(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    for a in rig.accounts:
+        a.server.set_price(TSLA, 200.0)
+    rig.cycle()
+    rig.cycle()
+    assert len(rig.invest.server.sells()) == 1 and len(rig.isa.server.sells()) == 1
+    assert [i["status"] for i in rig.invest.intents()] == ["filled"]
+    assert [i["status"] for i in rig.isa.intents()] == ["filled"]
+
+
+def test_autosell_off_in_one_account_leaves_the_other_selling(rig: Rig) -> None:
+    rig.invest.store.set_autosell(False)
+    rig.cycle(wait=False)
+    for a in rig.accounts:
+        a.server.set_price(TSLA, 200.0)
+    rig.cycle()
+    assert rig.invest.server.sells() == [] and len(rig.isa.server.sells()) == 1
+
+
+@pytest.mark.parametrize("trouble", ["revoked", "5xx"])
+def test_one_accounts_broker_trouble_costs_that_account_only(servers: tuple[FakeTrading212, FakeTrading212],
+                                                             tmp_path: Path, trouble: str) -> None:
+    kw = {"invest": {"key": "REVOKED"}} if trouble == "revoked" else {}
+    r = Rig(servers, tmp_path / "p.db", **kw)
+    try:
+        for a in r.accounts:
+            a.store.set_autosell(True)
+        if trouble == "5xx":
+            r.cycle(wait=False)  # both fine once; then invest's server fails every positions request
+            r.invest.server.inject("GET", "/equity/positions", "status", status=503, times=100)
+            r.invest.server.inject("GET", "/equity/portfolio", "status", status=503, times=100)
+        else:
+            r.cycle(wait=False)
+        r.isa.server.set_price(TSLA, 200.0)
+        r.invest.server.set_price(TSLA, 200.0)
+        report = r.cycle()
+        # a revoked key gives no snapshot; a 5xx gives the last good one, stale: never acted on
+        assert report.accounts["invest"].ok is (trouble == "5xx") and report.accounts["isa"].ok
+        assert report.note is not None and report.note.startswith("invest: ") and "isa:" not in report.note
+        assert len(r.isa.server.sells()) == 1 and r.invest.server.sells() == []
+        assert r.invest.intents() == [] and [i["status"] for i in r.isa.intents()] == ["filled"]
+        if trouble == "revoked":  # its own alert, in its own account, once
+            r.cycle()
+            assert len(r.invest.alerts("auth_rejected")) == 1 and r.isa.alerts("auth_rejected") == []
+        # the heartbeat says which account is in trouble
+        from papishares.store.lease import read_lease
+        holder = read_lease(r.invest.store)
+        assert holder is not None
+        assert holder.info["accounts"]["invest"]["note"] and holder.info["accounts"]["isa"]["note"] is None
+    finally:
+        if trouble == "revoked":
+            servers[0].allow_spec_violations = True
+        r.close()
+
+
+def test_a_bug_in_one_accounts_cycle_costs_that_account_only(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(rig.main.account("invest").service, "snapshot", broken)
+    rig.cycle(wait=False)
+    rig.isa.server.set_price(TSLA, 200.0)
+    report = rig.cycle()
+    assert not report.accounts["invest"].ok and report.accounts["isa"].ok
+    assert len(rig.isa.server.sells()) == 1
+
+
+def test_two_workers_and_a_restart_never_sell_twice_in_either_account(rig: Rig, tmp_path: Path) -> None:
+    second = rig.worker([Account(n, a.server, rig.db) for n, a in zip(NAMES, rig.accounts, strict=True)])
+    assert not second.lease.try_acquire()[0]  # one lease for every account
+    rig.cycle(wait=False)
+    for a in rig.accounts:
+        a.server.set_price(TSLA, 200.0)
+        a.server.inject("POST", "/equity/orders/market", "place_then_500")  # sent, outcome unknown
+    rig.cycle()
+    # the first worker stops without reconciling; the standby takes over (a restart of the other)
+    rig.main.lease.release()
+    assert second.lease.try_acquire()[0]
+    for _ in range(3):
+        rig.cycle(second)
+    for a in rig.accounts:
+        assert len(a.server.sells()) == 1, a.name
+        assert [i["status"] for i in a.intents()] == ["filled"], a.name
+    # the first worker, still running, acts no more: its lease is gone
+    report = rig.cycle(rig.main)
+    assert report.lease_lost or all(not r.decisions for r in report.accounts.values())
+    assert all(len(a.server.sells()) == 1 for a in rig.accounts)
+
+
+# -- Telegram: which account ------------------------------------------------------------------------
+def commands(rig: Rig) -> AccountsCommands:
+    return AccountsCommands([Commands(a.settings, a.store, a.service.last_snapshot) for a in rig.accounts])
+
+
+def test_sell_of_a_ticker_in_two_accounts_asks_which_and_sells_only_there(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    cmds = commands(rig)
+    ask = cmds.handle("/sell TSLA", "1", "2")
+    assert ask is not None and "invest and isa" in ask.text and ask.confirmation is None
+    assert [b.text for b in ask.buttons] == ["invest", "isa"]
+    picked = cmds.press(ask.buttons[1].data, "1", "2")
+    assert picked.reply is not None and picked.reply.text.startswith("<b>[isa]</b>")
+    assert picked.reply.confirmation is not None
+    assert rig.isa.store.query("SELECT count(*) AS n FROM manual_sells")[0]["n"] == 0  # asked, not requested
+    ok = next(b.data for b in picked.reply.buttons if b.data.startswith("ok:"))
+    done = cmds.press(ok, "1", "2")
+    assert done.edit is not None and done.edit.startswith("<b>[isa]</b>")
+    assert cmds.press(ok, "1", "2").answer.startswith("Already")  # pressed twice: acts once
+    rig.cycle()
+    rig.cycle()
+    assert len(rig.isa.server.sells()) == 1 and rig.invest.server.sells() == []
+    assert [i["origin"] for i in rig.isa.intents()] != [] and rig.invest.intents() == []
+
+
+def test_sell_and_autosell_naming_the_account(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    cmds = commands(rig)
+    ask = cmds.handle("/sell invest TSLA")
+    assert ask is not None and ask.text.startswith("<b>[invest]</b>") and ask.confirmation is not None
+    assert rig.invest.store.query("SELECT count(*) AS n FROM tg_confirmations WHERE account = 'invest'")[0]["n"] == 1
+    assert rig.isa.store.query("SELECT count(*) AS n FROM tg_confirmations WHERE account = 'isa'")[0]["n"] == 0
+    which = cmds.handle("/autosell off")
+    assert which is not None and "invest on; isa on" in which.text and not which.buttons
+    ask = cmds.handle("/autosell off isa")
+    assert ask is not None and ask.confirmation is not None
+    cmds.press(f"ok:{ask.confirmation}")
+    assert rig.invest.store.autosell_enabled and not rig.isa.store.autosell_enabled
+    nowhere = cmds.handle("/sell NOPE")
+    assert nowhere is not None and "any account" in nowhere.text
+    status = cmds.handle("/positions")
+    assert status is not None and "<b>[invest]</b>" in status.text and "<b>[isa]</b>" in status.text
