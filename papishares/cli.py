@@ -11,11 +11,12 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from papishares.app.build import open_store
+from papishares.app.build import UnknownAccount, open_store
 from papishares.app.logs import configure_logging
 from papishares.backtest import cli as backtest_cli
-from papishares.config import ConfigError, Settings, load_settings
+from papishares.config import ConfigError, Settings, load_accounts
 from papishares.core.errors import AuthError, BrokerError, PapisharesError
+from papishares.core.models import Snapshot
 from papishares.history import cli as history_cli
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_BROKER = 0, 1, 2, 3
@@ -70,7 +71,42 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the built-in demo broker")
     demo_sub = demo.add_subparsers(dest="action", required=True)
     demo_sub.add_parser("reset", help="start the demo account afresh")
+    _add_account_option(parser)
     return parser
+
+
+def _add_account_option(parser: argparse.ArgumentParser) -> None:
+    """`--account N` on every command and verb (after the command word or after the verb), so
+    `papishares autosell on --account isa` and `papishares autosell --account isa on` both work."""
+    parser.add_argument("--account", default=argparse.SUPPRESS, metavar="N",
+                        help="the account N of PAPISHARES_ACCOUNTS (default: every account where that makes sense)")
+    for action in parser._actions:  # argparse keeps sub-parsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _add_account_option(child)
+
+
+class AccountNeeded(Exception):
+    """A command that acts on one account was given none while several are configured."""
+
+    def __init__(self, what: str, names: tuple[str, ...]) -> None:
+        super().__init__(f"{what} needs --account with several accounts: the accounts are {', '.join(names)}")
+
+
+def choose_accounts(accounts: tuple[Settings, ...], name: str | None) -> tuple[Settings, ...]:
+    """The accounts a command acts on: the one `--account` names, else every configured one."""
+    if name is None:
+        return accounts
+    for settings in accounts:
+        if settings.account_name == name:
+            return (settings,)
+    raise UnknownAccount(name, tuple(s.account_name for s in accounts))
+
+
+def _one(chosen: tuple[Settings, ...], what: str) -> Settings:
+    if len(chosen) > 1:
+        raise AccountNeeded(what, tuple(s.account_name for s in chosen))
+    return chosen[0]
 
 
 def _print_json(data: object) -> None:
@@ -78,23 +114,56 @@ def _print_json(data: object) -> None:
     sys.stdout.flush()
 
 
-def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> int:
+def _snapshot(settings: Settings, prefix: str) -> tuple[int, Snapshot | None]:
+    """One account's snapshot, or the exit code after one line on stderr (`prefix` names the account
+    when there are several)."""
     from papishares.app.build import build
 
     service = build(settings).service
     try:
         snapshot = service.snapshot()
     except AuthError as err:
-        print(f"papishares: {err}", file=sys.stderr)
-        return EXIT_BROKER
+        print(f"papishares: {prefix}{err}", file=sys.stderr)
+        return EXIT_BROKER, None
     except BrokerError as err:
-        print(f"papishares: the broker cannot be reached: {err}", file=sys.stderr)
-        return EXIT_BROKER
+        print(f"papishares: {prefix}the broker cannot be reached: {err}", file=sys.stderr)
+        return EXIT_BROKER, None
     if snapshot.stale:
-        print(f"papishares: {snapshot.broker_note}", file=sys.stderr)
-        return EXIT_BROKER
-    _print_json(snapshot.to_json())
+        print(f"papishares: {prefix}{snapshot.broker_note}", file=sys.stderr)
+        return EXIT_BROKER, None
+    return EXIT_OK, snapshot
+
+
+def cmd_snapshot(chosen: tuple[Settings, ...], args: argparse.Namespace) -> int:
+    """One account: its snapshot JSON. Several: each account's, and the combined totals."""
+    several = len(chosen) > 1
+    snapshots = []
+    for settings in chosen:
+        code, snapshot = _snapshot(settings, f"{settings.account_name}: " if several else "")
+        if snapshot is None:
+            return code
+        snapshots.append(snapshot)
+    if not several:
+        _print_json(snapshots[0].to_json())
+        return EXIT_OK
+    from papishares.snapshot.combined import combine, several_json
+
+    combined = combine(snapshots, _rates(chosen[0], snapshots))
+    _print_json(several_json(snapshots, combined, max(s.generated_at for s in snapshots)))
     return EXIT_OK
+
+
+def _rates(first: Settings, snapshots: list[Snapshot]) -> dict[str, float]:
+    """The first account's currency per unit of each other account's currency (rarely needed:
+    Trading 212 accounts of one person usually share a currency)."""
+    from papishares.entries.fx import resolve
+    from papishares.snapshot.combined import currencies
+
+    needed = currencies(snapshots)
+    if not needed:
+        return {}
+    return resolve(needed, snapshots[0].account.currency, store=open_store(first),
+                   demo=first.broker == "demo").rates
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -103,16 +172,20 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return run_worker(settings, once=args.once, dry_run=args.dry_run)
 
 
-def cmd_autosell(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_autosell(chosen: tuple[Settings, ...], args: argparse.Namespace) -> int:
+    """`on|off` without --account sets every account; `status` prints one `N on|off` line per
+    account when there are several; `rearm` acts on one account."""
     from papishares.commands import autosell, render_cli
 
-    store = open_store(settings)
-    if args.action in ("on", "off"):
-        print(render_cli.autosell_word(autosell.switch(store, args.action == "on")))
+    if args.action in ("on", "off", "status"):
+        for settings in chosen:
+            store = open_store(settings)
+            flag = (autosell.switch(store, args.action == "on") if args.action != "status"
+                    else autosell.state(store))
+            word = render_cli.autosell_word(flag)
+            print(f"{settings.account_name} {word}" if len(chosen) > 1 else word)
         return EXIT_OK
-    if args.action == "status":
-        print(render_cli.autosell_word(autosell.state(store)))
-        return EXIT_OK
+    store = open_store(_one(chosen, "autosell rearm"))
     result = autosell.rearm(store, args.ticker)
     if result.rearmed:
         print(render_cli.rearm_line(result))
@@ -150,26 +223,44 @@ def cmd_entries(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_demo(chosen: tuple[Settings, ...], args: argparse.Namespace) -> int:
+    """Without --account every demo account starts afresh."""
     from papishares.app.build import demo_broker
 
-    demo_broker(settings, open_store(settings)).reset()
-    print("demo account reset")
+    for settings in chosen:
+        demo_broker(settings, open_store(settings)).reset()
+        print(f"{settings.account_name}: demo account reset" if len(chosen) > 1 else "demo account reset")
     return EXIT_OK
 
 
-def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_doctor(chosen: tuple[Settings, ...], args: argparse.Namespace) -> int:
+    """Every account is checked, one section each (a single account: one report, as ever)."""
     from papishares.doctor import checks as doctor
 
     def line(check: doctor.Check) -> None:  # one line per check as it completes
         print(check.line(), flush=True)
 
-    report = doctor.run_checks(settings, send_test=args.telegram, progress=None if args.json else line)
+    progress = None if args.json else line
+    if len(chosen) == 1:
+        report = doctor.run_checks(chosen[0], send_test=args.telegram, progress=progress)
+        if args.json:
+            _print_json(report.to_json())
+        else:
+            print(report.text().splitlines()[-1])
+        return report.exit_code
+    reports = []
+    for n, settings in enumerate(chosen):
+        if not args.json:
+            print(("\n" if n else "") + f"== account {settings.account_name} ==", flush=True)
+        # Telegram is one chat for every account: its test message is sent once
+        reports.append(doctor.run_checks(settings, send_test=args.telegram and n == 0, progress=progress))
+    sections = doctor.Sections(tuple(s.account_name for s in chosen), tuple(reports))
     if args.json:
-        _print_json(report.to_json())
+        _print_json(sections.to_json())
     else:
-        print(report.text().splitlines()[-1])
-    return report.exit_code
+        print()
+        print(sections.summary())
+    return sections.exit_code
 
 
 def _doctor_config_error(argv: argparse.Namespace, err: ConfigError) -> int:
@@ -196,26 +287,32 @@ def cmd_dashboard(settings: Settings | None, args: argparse.Namespace) -> int:
     return serve(home_py(), port=args.port, address=args.address)
 
 
-COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+# Commands over every account chosen (all of them without --account).
+EACH: dict[str, Callable[[tuple[Settings, ...], argparse.Namespace], int]] = {
     "snapshot": cmd_snapshot,
-    "worker": cmd_worker,
     "autosell": cmd_autosell,
+    "demo": cmd_demo,
+    "doctor": cmd_doctor,
+}
+# Commands over one account: those in NEEDS_ONE need --account when several are configured; the
+# others (the worker, the dashboard, health, entries, backtests) take the first account without it.
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "worker": cmd_worker,
     "health": cmd_health,
     "brokerstops": cmd_brokerstops,
     "entries": cmd_entries,
-    "demo": cmd_demo,
     "history": history_cli.run,
     "backtest": backtest_cli.run,
     "run": cmd_run,
-    "doctor": cmd_doctor,
     "dashboard": cmd_dashboard,
 }
+NEEDS_ONE = {"brokerstops", "history"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings()
+        accounts = load_accounts()
     except ConfigError as err:
         if args.command == "doctor":  # the doctor reports it as its first check (and in JSON)
             return _doctor_config_error(args, err)
@@ -225,9 +322,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_dashboard(None, args)
         print(f"papishares: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    settings = accounts[0]
     configure_logging(settings)
     try:
-        return COMMANDS[args.command](settings, args)
+        chosen = choose_accounts(accounts, getattr(args, "account", None))
+        if args.command in EACH:
+            return EACH[args.command](chosen, args)
+        if args.command in NEEDS_ONE:
+            return COMMANDS[args.command](_one(chosen, args.command), args)
+        return COMMANDS[args.command](chosen[0], args)
+    except (UnknownAccount, AccountNeeded) as err:
+        print(f"papishares: {err}", file=sys.stderr)
+        return EXIT_CONFIG
     except ConfigError as err:
         print(f"papishares: {err}", file=sys.stderr)
         return EXIT_CONFIG

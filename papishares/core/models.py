@@ -243,6 +243,7 @@ class Snapshot:
     data_time: datetime | None = None  # when the broker data shown was fetched
     stale: bool = False
     data_notes: tuple[str, ...] = ()  # items of the broker's answers skipped or marked, in words
+    account_name: str = ""  # the account it shows (Settings.account_name)
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Snapshot:
@@ -288,6 +289,7 @@ class Snapshot:
             "data_time": iso_z(self.data_time),
             "stale": self.stale,
             "data_notes": list(self.data_notes),
+            "account_name": self.account_name,
         }
 
 
@@ -328,4 +330,5 @@ def snapshot_from_json(data: dict[str, Any]) -> Snapshot:
         data_time=_parse_time(data.get("data_time")),
         stale=bool(data.get("stale", False)),
         data_notes=tuple(data.get("data_notes") or ()),
+        account_name=data.get("account_name") or "",
     )

@@ -110,6 +110,33 @@ class Report:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Sections:
+    """Several accounts: one report per account, in the configured order."""
+
+    accounts: tuple[str, ...]
+    reports: tuple[Report, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.reports)
+
+    @property
+    def exit_code(self) -> int:
+        """The gravest of the accounts' codes: a configuration error, then the broker, then a failure."""
+        codes = {r.exit_code for r in self.reports}
+        return next((c for c in (EXIT_CONFIG, EXIT_BROKER, EXIT_FAIL) if c in codes), EXIT_OK)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accounts": [{"account": name, **report.to_json()}
+                             for name, report in zip(self.accounts, self.reports, strict=True)], "ok": self.ok}
+
+    def summary(self) -> str:
+        """One closing line per account."""
+        return "\n".join(f"{name}: {report.text().splitlines()[-1]}"
+                         for name, report in zip(self.accounts, self.reports, strict=True))
+
+
 def config_failure(message: str) -> Report:
     """The report for settings that do not even load (exit 2)."""
     return Report((Check("configuration", False, message, "correct that variable in the environment or .env",

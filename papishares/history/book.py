@@ -52,10 +52,12 @@ def trades(store: Store) -> list[Trade]:
     return with_exit_reasons(with_risk(round_trips(fills), risks), _journal(store))
 
 
-def trades_json(store: Store) -> dict[str, Any]:
-    """`history trades --json` (INTERFACE.md): closed trades and their summary."""
+def trades_json(store: Store, account: str | None = None) -> dict[str, Any]:
+    """`history trades --json` (INTERFACE.md): closed trades and their summary. `account` (several
+    accounts are configured): each trade carries its account's name."""
     found = trades(store)
-    return {"trades": [t.to_json() for t in found], "summary": summary(found)}
+    named = {"account": account} if account is not None else {}
+    return {"trades": [{**t.to_json(), **named} for t in found], "summary": summary(found)}
 
 
 def trades_frame(store: Store) -> pd.DataFrame:

@@ -39,18 +39,19 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from papishares.app.build import open_store
 
     store = open_store(settings)
+    named = settings.account_name if settings.several else None  # an `account` field/column only then
     if args.action == "trades":
         from papishares.history.book import trades_json
 
-        _print(trades_json(store))
+        _print(trades_json(store, named))
         return 0
     if args.action == "export":
         from papishares.history.export import excel_bytes, write_csv
 
-        paths = write_csv(store, args.dir)
+        paths = write_csv(store, args.dir, named)
         if args.excel:
             target = paths[0].parent / "history.xlsx"
-            target.write_bytes(excel_bytes(store))
+            target.write_bytes(excel_bytes(store, named))
             paths.append(target)
         print("wrote " + ", ".join(str(p) for p in paths))
         return 0

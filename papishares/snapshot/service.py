@@ -204,6 +204,7 @@ class Service:
             market_data_note="; ".join(notes) or None,
             data_time=datetime.fromtimestamp(data_time, UTC) if data_time else None,
             data_notes=data_notes,
+            account_name=self.settings.account_name,
         )
         self.store.forget_closed_positions({p.ticker for p in positions}, now)
         self._save(snapshot)
@@ -449,7 +450,8 @@ class Service:
         if body is None:
             return None
         try:
-            return Snapshot.from_json(json.loads(body))
+            # kept before snapshots named their account: it is this store's
+            return replace(Snapshot.from_json(json.loads(body)), account_name=self.settings.account_name)
         except (ValueError, KeyError, TypeError) as err:
             log.warning("stored snapshot unreadable: %s", err)
             return None
