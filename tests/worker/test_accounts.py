@@ -25,6 +25,9 @@ from papishares.store.db import Store
 from papishares.worker.loop import Worker
 from tests.conftest import t212_settings_for
 from tests.fakes.t212_server import FakeTrading212
+from tests.fakes.telegram_server import TelegramServer
+from tests.support import wait_for
+from tests.worker.test_loop import TOKEN, base_env, papishares, procs, query  # noqa: F401 - procs: a fixture
 
 POSITIONS_PERIOD = 1.25  # the client serves cached positions for just over 1 s
 TSLA = "TSLA_US_EQ"
@@ -261,3 +264,78 @@ def test_sell_and_autosell_naming_the_account(rig: Rig) -> None:
     assert nowhere is not None and "any account" in nowhere.text
     status = cmds.handle("/positions")
     assert status is not None and "<b>[invest]</b>" in status.text and "<b>[isa]</b>" in status.text
+
+
+# -- `papishares worker` as a process ------------------------------------------------------------------
+def named_env(server: FakeTrading212, name: str) -> dict[str, str]:
+    """The server's variables under account `name` (T212_API_KEY -> T212_ISA_API_KEY, ...)."""
+    return {k.replace("T212_", f"T212_{name.upper()}_", 1): v for k, v in server.env().items() if k.startswith("T212_")}
+
+
+def two_account_env(servers: tuple[FakeTrading212, FakeTrading212], db: Path, **extra: str) -> dict[str, str]:
+    return base_env(db, PAPISHARES_ACCOUNTS="invest,isa", PAPISHARES_BROKER="t212", PAPISHARES_MARKET_DATA="none",
+                    **named_env(servers[0], "invest"), **named_env(servers[1], "isa"), **extra)
+
+
+def test_the_worker_process_acts_for_every_account_and_alerts_name_it(
+        servers: tuple[FakeTrading212, FakeTrading212], tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    with TelegramServer(token=TOKEN) as tg:
+        env = two_account_env(servers, db, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_CHAT_ID="77",
+                              TELEGRAM_API_BASE=tg.base)
+        assert papishares(["autosell", "on"], env, tmp_path).returncode == 0  # every account
+        first = papishares(["worker", "--once"], env, tmp_path)
+        assert first.returncode == 0, first.stderr
+        servers[1].set_price(TSLA, 200.0)  # a breach in the isa account only
+        time.sleep(POSITIONS_PERIOD)
+        for _ in range(2):
+            again = papishares(["worker", "--once"], env, tmp_path)
+            assert again.returncode == 0, again.stderr
+        assert servers[0].sells() == [] and len(servers[1].sells()) == 1
+        sold = query(db, "SELECT account FROM sell_intents WHERE status = 'filled'")
+        assert [r["account"] for r in sold] == ["isa"]
+        texts = tg.texts()
+        assert texts and all(t.startswith(("<b>[invest]</b> ", "<b>[isa]</b> ")) for t in texts), texts
+        assert any(t.startswith("<b>[isa]</b>") and "TSLA" in t for t in texts)
+        assert not any(t.startswith("<b>[invest]</b>") and "Auto-sell" in t for t in texts)
+
+
+def test_the_demo_worker_simulates_each_account_on_its_own(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    # A tiny risk budget puts the stops just under the high-water marks: losing positions breach.
+    env = base_env(db, PAPISHARES_ACCOUNTS="invest,isa", PAPISHARES_DEMO_ALWAYS_OPEN="true", RISK_PERCENTAGE="0.01")
+    assert papishares(["autosell", "on", "--account", "isa"], env, tmp_path).returncode == 0
+    once = papishares(["worker", "--once"], env, tmp_path)
+    assert once.returncode == 0, once.stderr
+    sold = query(db, "SELECT DISTINCT account FROM sell_intents")
+    assert [r["account"] for r in sold] == ["isa"]  # auto-sell is on in the isa account only
+    off = query(db, "SELECT account FROM journal WHERE kind = 'autosell' AND action = 'skipped'")
+    assert off and {r["account"] for r in off} == {"invest"}  # breached there too, and left alone
+    seen = query(db, "SELECT DISTINCT account FROM position_state ORDER BY account")
+    assert [r["account"] for r in seen] == ["invest", "isa"]
+
+
+def test_telegram_sell_of_a_ticker_in_two_accounts_asks_which(
+        servers: tuple[FakeTrading212, FakeTrading212], tmp_path: Path, procs: Any) -> None:
+    db = tmp_path / "p.db"
+    with TelegramServer(token=TOKEN) as tg:
+        env = two_account_env(servers, db, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_CHAT_ID="77",
+                              TELEGRAM_API_BASE=tg.base, PAPISHARES_TELEGRAM_ACTIONS="true")
+        procs.worker(env)
+        wait_for(lambda: len(query(db, "SELECT * FROM snapshots")) >= 2 if db.exists() else False, 30)
+        tg.user_says("/sell TSLA")
+        wait_for(lambda: any(tg.buttons(m) for m in tg.messages), 20)
+        which_id, which = next((i, m) for i, m in enumerate(tg.messages, 1) if tg.buttons(m))  # ids count from 1
+        assert "invest and isa" in which["text"]
+        isa = next(b["callback_data"] for b in tg.buttons(which) if b["text"] == "isa")
+        tg.press(isa, which_id)
+        wait_for(lambda: any(m["text"].startswith("<b>[isa]</b>") and tg.buttons(m) for m in tg.messages), 20)
+        question_id, question = next((i, m) for i, m in enumerate(tg.messages, 1)
+                                     if m["text"].startswith("<b>[isa]</b>") and tg.buttons(m))
+        ok = next(b["callback_data"] for b in tg.buttons(question) if b["callback_data"].startswith("ok:"))
+        tg.press(ok, question_id)
+        wait_for(lambda: len(servers[1].sells()) == 1, 30)
+        wait_for(lambda: any(e["text"].startswith("<b>[isa]</b>") and "sold" in e["text"].lower()
+                             for e in tg.edits + tg.messages), 30)
+        time.sleep(2 * POSITIONS_PERIOD)  # a few more cycles: still one sale, none in the other account
+        assert servers[0].sells() == [] and len(servers[1].sells()) == 1
