@@ -27,7 +27,8 @@ from tests.conftest import t212_settings_for
 from tests.fakes.t212_server import FakeTrading212
 from tests.fakes.telegram_server import TelegramServer
 from tests.support import wait_for
-from tests.worker.test_loop import TOKEN, base_env, papishares, procs, query  # noqa: F401 - procs: a fixture
+from tests.worker.test_loop import TOKEN, base_env, papishares, query
+from tests.worker.test_loop import procs as procs  # noqa: F401 - a fixture this module uses
 
 POSITIONS_PERIOD = 1.25  # the client serves cached positions for just over 1 s
 TSLA = "TSLA_US_EQ"
@@ -316,7 +317,7 @@ def test_the_demo_worker_simulates_each_account_on_its_own(tmp_path: Path) -> No
 
 
 def test_telegram_sell_of_a_ticker_in_two_accounts_asks_which(
-        servers: tuple[FakeTrading212, FakeTrading212], tmp_path: Path, procs: Any) -> None:
+        servers: tuple[FakeTrading212, FakeTrading212], tmp_path: Path, procs: Any) -> None:  # noqa: F811
     db = tmp_path / "p.db"
     with TelegramServer(token=TOKEN) as tg:
         env = two_account_env(servers, db, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_CHAT_ID="77",
