@@ -131,6 +131,10 @@ def test_a_breach_in_one_account_sells_there_once_and_never_in_the_other(rig: Ri
     assert rig.main.account("isa").previous is not None
     assert rig.main.account("isa").previous.position(TSLA) is not None
     assert rig.main.account("invest").previous.position(TSLA) is None
+    # each account asked its own server, with its own key (the other's would get 401s)
+    for a in rig.accounts:
+        assert a.server.count("GET", "/equity/positions") >= 3
+        assert not [r for r in a.server.requests if r[2] in (401, 429)]
 
 
 def test_the_same_breach_in_both_accounts_is_two_sales_one_each(rig: Rig) -> None:
@@ -265,6 +269,26 @@ def test_sell_and_autosell_naming_the_account(rig: Rig) -> None:
     assert nowhere is not None and "any account" in nowhere.text
     status = cmds.handle("/positions")
     assert status is not None and "<b>[invest]</b>" in status.text and "<b>[isa]</b>" in status.text
+
+
+def test_buttons_and_commands_that_name_no_account_or_a_wrong_one(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    cmds = commands(rig)
+    assert cmds.press("acct:nope:sell:TSLA").answer == "This button is not one of mine."
+    assert cmds.press("acct:isa:autosell:on").answer == "This button is not one of mine."  # only position commands
+    assert cmds.press("ok:unknownconf").answer == "This button is no longer valid."
+    rearm = cmds.handle("/rearm isa TSLA")
+    assert rearm is not None and rearm.text.startswith("<b>[isa]</b>")
+    several = cmds.handle("/sell invest TSLA extra")
+    assert several is not None and "ACCOUNT TICKER" in several.text and not several.buttons
+    help_text = cmds.handle("/help")
+    assert help_text is not None and "Accounts: invest, isa" in help_text.text
+    assert cmds.handle("not a command") is None
+    # a button pressed in one account's question never touches the other's confirmations
+    ask = cmds.handle("/autosell off invest")
+    assert ask is not None and ask.confirmation is not None
+    assert cmds.press(f"no:{ask.confirmation}").edit == "<b>[invest]</b> Cancelled: nothing was done."
+    assert rig.invest.store.autosell_enabled and rig.isa.store.autosell_enabled
 
 
 # -- `papishares worker` as a process ------------------------------------------------------------------
