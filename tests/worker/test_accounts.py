@@ -26,6 +26,7 @@ from papishares.worker.loop import Worker
 from tests.conftest import t212_settings_for
 from tests.fakes.t212_server import FakeTrading212
 from tests.fakes.telegram_server import TelegramServer
+from tests.orders.test_stop_keeper import only
 from tests.support import wait_for
 from tests.worker.test_loop import TOKEN, base_env, papishares, query
 from tests.worker.test_loop import procs as procs  # noqa: F401 - a fixture this module uses
@@ -269,6 +270,32 @@ def test_sell_and_autosell_naming_the_account(rig: Rig) -> None:
     assert nowhere is not None and "any account" in nowhere.text
     status = cmds.handle("/positions")
     assert status is not None and "<b>[invest]</b>" in status.text and "<b>[isa]</b>" in status.text
+
+
+def test_a_managed_stop_moves_in_its_own_account_only(servers: tuple[FakeTrading212, FakeTrading212],
+                                                      tmp_path: Path) -> None:
+    stops = {"broker_stops": True, "broker_stop_interval": 0.0, "broker_stop_min_move": 0.5}
+    for server in servers:
+        only(server, TSLA)
+    r = Rig(servers, tmp_path / "p.db", invest=stops, isa=stops)
+    try:
+        def stop_posts(server: FakeTrading212) -> list[dict[str, Any]]:
+            return [p for p in server.order_posts if "stopPrice" in (p["body"] or {}) and p["body"]["ticker"] == TSLA]
+
+        r.cycle(wait=False)
+        assert len(stop_posts(r.invest.server)) == 1 and len(stop_posts(r.isa.server)) == 1
+        isa_rows = "SELECT * FROM managed_stops WHERE account = 'isa'"
+        isa_before = (list(r.isa.server.orders), r.isa.store.query(isa_rows))
+        r.invest.server.set_price(TSLA, 270.0)  # the invest stop ratchets up; the isa one stays
+        r.cycle()
+        r.cycle()
+        assert len(stop_posts(r.invest.server)) == 2 and len(stop_posts(r.isa.server)) == 1
+        assert (list(r.isa.server.orders), r.isa.store.query(isa_rows)) == isa_before
+        invest_rows = r.invest.store.query("SELECT order_id FROM managed_stops WHERE account = 'invest'")
+        assert len(invest_rows) == 1
+        assert invest_rows[0]["order_id"] in r.invest.server.orders
+    finally:
+        r.close()
 
 
 def test_buttons_and_commands_that_name_no_account_or_a_wrong_one(rig: Rig) -> None:
