@@ -393,6 +393,8 @@ class Worker:
             return 0
         log.info("worker %s acting on %s (%s%s), every %.1f s", self.lease.owner, self.store.path.name,
                  self.broker.environment, ", dry run" if self.dry_run else "", self.interval)
+        if len(self.accounts) > 1:
+            log.info("accounts: %s", ", ".join(f"{a.name} ({a.broker.environment})" for a in self.accounts))
         if self.remote is not None and not once:
             self.remote.start()
         try:

@@ -194,6 +194,17 @@ def test_one_accounts_broker_trouble_costs_that_account_only(servers: tuple[Fake
         r.close()
 
 
+def test_a_price_in_doubt_in_one_account_sells_nothing_there_while_the_other_sells(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    rig.invest.server.set_price(TSLA, 2.30)  # ~100x down: a units mix-up, not a crash: never acted on
+    rig.isa.server.set_price(TSLA, 200.0)
+    report = rig.cycle()
+    rig.cycle()
+    assert [d.reason for d in report.accounts["isa"].decisions] == ["sell"]
+    assert all(d.action != "sell" for d in report.accounts["invest"].decisions)
+    assert rig.invest.server.sells() == [] and len(rig.isa.server.sells()) == 1
+
+
 def test_a_bug_in_one_accounts_cycle_costs_that_account_only(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken() -> Any:
         raise RuntimeError("a bug")
