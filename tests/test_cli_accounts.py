@@ -187,3 +187,31 @@ def test_doctor_one_section_per_account(tmp_path: Path) -> None:
     lines = text.stdout.splitlines()
     assert lines[0] == "== account invest ==" and "== account isa ==" in lines
     assert lines[-2].startswith("invest: ") and lines[-1].startswith("isa: ")
+
+
+def test_combined_amounts_are_in_the_first_accounts_currency(
+        two_servers: tuple[FakeTrading212, FakeTrading212], two_env: dict[str, str], tmp_path: Path) -> None:
+    from papishares.core.money import fixed_rate
+
+    _, isa = two_servers
+    with isa.lock:
+        isa.currency = "EUR"
+    proc = _cli(two_env, tmp_path, "snapshot", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    first, second = data["accounts"]
+    assert (first["account"]["currency"], second["account"]["currency"]) == ("GBP", "EUR")
+    rate = fixed_rate("EUR", "GBP")  # no EURGBP quote was ever seen: the fixed table
+    assert rate is not None and data["combined"]["currency"] == "GBP"
+    assert data["combined"]["total_value"] == pytest.approx(
+        first["account"]["total_value"] + rate * second["account"]["total_value"], abs=0.01)
+
+
+def test_tax_is_computed_for_invest_accounts_only(tmp_path: Path) -> None:
+    env = {"PAPISHARES_ACCOUNTS": "invest,isa", "DB_PATH": str(tmp_path / "p.db")}
+    proc = _cli(env, tmp_path, "history", "tax", "--json", "--account", "isa")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["years"] == [] and any("Stocks ISA" in n for n in data["notes"])
+    invest = _cli(env, tmp_path, "history", "tax", "--json", "--account", "invest")
+    assert "Stocks ISA" not in invest.stdout + invest.stderr and "Traceback" not in invest.stderr

@@ -67,8 +67,15 @@ def make_market_data(settings: Settings, store: Store) -> MarketData:
 
 
 def open_store(settings: Settings) -> Store:
-    """The store of the configured account: the file's only one unless several are configured."""
-    return Store(settings.db_path, settings.account_name, sole=not settings.several)
+    """The store of the configured account: the file's only one unless several are configured; then
+    the rows of the single-account set-up before them become the first account's (once)."""
+    first = settings.accounts[0] if settings.several else None
+    if first is not None and first != settings.account_name:
+        Store(settings.db_path, first).close()  # a file older than accounts is upgraded as the first's
+    store = Store(settings.db_path, settings.account_name, sole=first is None)
+    if first is not None:
+        store.adopt_single_account(into=first)
+    return store
 
 
 def build(settings: Settings | None = None, store: Store | None = None) -> App:
@@ -96,11 +103,7 @@ def build_all(accounts: tuple[Settings, ...] | None = None) -> tuple[App, ...]:
     that came before (a rename: nothing is lost); with one it is `build` as before.
     """
     accounts = accounts or load_accounts()
-    if len(accounts) == 1:
-        return (build(accounts[0]),)
-    stores = [Store(s.db_path, s.account_name) for s in accounts]
-    stores[0].adopt_single_account()
-    return tuple(build(s, store) for s, store in zip(accounts, stores, strict=True))
+    return tuple(build(settings) for settings in accounts)
 
 
 def app_for(apps: tuple[App, ...], name: str) -> App:

@@ -29,7 +29,9 @@ DEMO_RATES_FROM = date(2018, 1, 1)  # cgt-calc's bundled fund data starts in Jun
 
 
 def reports_dir(settings: Settings) -> Path:
-    return Path(settings.db_path).resolve().with_name("reports")
+    """Where fetched reports are kept: beside the database, one folder per account when there are several."""
+    base = Path(settings.db_path).resolve().with_name("reports")
+    return base / settings.account_name if settings.several else base
 
 
 def demo_rates() -> dict[str, float]:

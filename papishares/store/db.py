@@ -124,18 +124,20 @@ class Store:
                          "ON CONFLICT(account, key) DO UPDATE SET value = excluded.value, "
                          "updated_at = excluded.updated_at", (SHARED, Key.SOLE_ACCOUNT, self.account, time.time()))
 
-    def adopt_single_account(self) -> str | None:
+    def adopt_single_account(self, into: str | None = None) -> str | None:
         """Several accounts now share the file: the rows of the single-account set-up that came before
-        (kept under the name in `store.sole_account`) become this account's, and the file no longer
-        has a sole account. Returns the earlier name when there was one."""
+        (kept under the name in `store.sole_account`) become account `into`'s (the first account;
+        default this store's), and the file no longer has a sole account. Any account's store may do
+        it, once, before it reads. Returns the earlier name when there was one."""
+        into = into or self.account
         with self.transaction() as conn:
             row = conn.execute("SELECT value FROM kv WHERE account = ? AND key = ?",
                                (SHARED, Key.SOLE_ACCOUNT)).fetchone()
             if row is None:
                 return None
             earlier = str(row[0])
-            if earlier and earlier != self.account:
-                rename_account(conn, earlier, self.account, keep_existing=True)
+            if earlier and earlier != into:
+                rename_account(conn, earlier, into, keep_existing=True)
             conn.execute("DELETE FROM kv WHERE account = ? AND key = ?", (SHARED, Key.SOLE_ACCOUNT))
             return earlier
 
