@@ -22,7 +22,7 @@ from papishares.config import Secret
 from papishares.market.none import NoMarketData
 from papishares.snapshot.service import Service
 from papishares.store.db import Store
-from papishares.worker.loop import Worker
+from papishares.worker.loop import CycleReport, Worker, combined
 from tests.conftest import t212_settings_for
 from tests.fakes.t212_server import FakeTrading212
 from tests.fakes.telegram_server import TelegramServer
@@ -34,6 +34,16 @@ from tests.worker.test_loop import procs as procs  # noqa: F401 - a fixture this
 POSITIONS_PERIOD = 1.25  # the client serves cached positions for just over 1 s
 TSLA = "TSLA_US_EQ"
 NAMES = ("invest", "isa")
+
+
+def test_one_cycle_over_several_accounts_is_ok_only_when_every_part_is() -> None:
+    both = combined({"invest": CycleReport(True, None, 3, 1), "isa": CycleReport(True, "stale", 2)})
+    assert (both.ok, both.note, both.positions, both.alerts, both.lease_lost) == (True, "isa: stale", 5, 1, False)
+    one_down = combined({"invest": CycleReport(False, "key rejected"), "isa": CycleReport(True, None, 2)})
+    assert (one_down.ok, one_down.note, one_down.positions) == (False, "invest: key rejected", 2)
+    assert set(one_down.accounts) == {"invest", "isa"}
+    lost = combined({"invest": CycleReport(True, "lease lost during the cycle: not acting", lease_lost=True)})
+    assert lost.lease_lost
 
 
 class Account:
