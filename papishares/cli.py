@@ -146,9 +146,13 @@ def cmd_snapshot(chosen: tuple[Settings, ...], args: argparse.Namespace) -> int:
     if not several:
         _print_json(snapshots[0].to_json())
         return EXIT_OK
-    from papishares.snapshot.combined import combine, several_json
+    from papishares.snapshot.combined import MissingRate, combine, several_json
 
-    combined = combine(snapshots, _rates(chosen[0], snapshots))
+    try:
+        combined = combine(snapshots, _rates(chosen[0], snapshots))
+    except MissingRate as err:
+        print(f"papishares: the accounts cannot be combined: {err} (use --account)", file=sys.stderr)
+        return EXIT_FAIL
     _print_json(several_json(snapshots, combined, max(s.generated_at for s in snapshots)))
     return EXIT_OK
 

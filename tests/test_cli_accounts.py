@@ -182,6 +182,10 @@ def test_doctor_one_section_per_account(tmp_path: Path) -> None:
     assert all(a["checks"] for a in data["accounts"]) and data["ok"] == all(a["ok"] for a in data["accounts"])
     tax = {a["account"]: next(c for c in a["checks"] if c["name"] == "uk capital gains") for a in data["accounts"]}
     assert "tax-free" in tax["isa"]["detail"] and "tax-free" not in tax["invest"]["detail"]
+    assert "PAPISHARES_ISA_ACCOUNT_TYPE=isa" in tax["isa"]["detail"]  # each account's own variables
+    config = {a["account"]: a["checks"][0]["detail"] for a in data["accounts"]}
+    assert "T212_ISA_API_KEY" in config["isa"] and "T212_INVEST_API_KEY" in config["invest"]
+    assert not any(" T212_API_KEY" in c or "(T212_API_KEY" in c for c in config.values())
     text = _cli(env, tmp_path, "doctor")
     assert text.returncode == proc.returncode
     lines = text.stdout.splitlines()
@@ -212,6 +216,18 @@ def test_tax_is_computed_for_invest_accounts_only(tmp_path: Path) -> None:
     proc = _cli(env, tmp_path, "history", "tax", "--json", "--account", "isa")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["years"] == [] and any("Stocks ISA" in n for n in data["notes"])
+    assert data["years"] == [] and any("Stocks ISA (PAPISHARES_ISA_ACCOUNT_TYPE=isa)" in n for n in data["notes"])
     invest = _cli(env, tmp_path, "history", "tax", "--json", "--account", "invest")
     assert "Stocks ISA" not in invest.stdout + invest.stderr and "Traceback" not in invest.stderr
+
+
+def test_accounts_without_any_exchange_rate_say_so_in_one_line(
+        two_servers: tuple[FakeTrading212, FakeTrading212], two_env: dict[str, str], tmp_path: Path) -> None:
+    _, isa = two_servers
+    with isa.lock:
+        isa.currency = "CHF"  # in no rate table, never quoted
+    proc = _cli(two_env, tmp_path, "snapshot", "--json")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == ("papishares: the accounts cannot be combined: no exchange rate from CHF into GBP "
+                           "(use --account)\n")
+    assert _cli(two_env, tmp_path, "snapshot", "--json", "--account", "isa").returncode == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from papishares.broker import Broker
-from papishares.config import Settings, load_accounts, load_settings
+from papishares.config import Settings, load_accounts
 from papishares.demo.broker import DemoBroker
 from papishares.market import MarketData
 from papishares.snapshot.service import Service
@@ -79,8 +79,9 @@ def open_store(settings: Settings) -> Store:
 
 
 def build(settings: Settings | None = None, store: Store | None = None) -> App:
-    """Everything for one front end; the settings from the environment when none are given."""
-    settings = settings or load_settings()
+    """Everything for one front end; the settings from the environment when none are given (the first
+    account's when several are configured)."""
+    settings = settings or load_accounts()[0]
     store = store or open_store(settings)
     broker = make_broker(settings, store)
     market = make_market_data(settings, store)

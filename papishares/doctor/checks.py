@@ -16,14 +16,15 @@ configuration error, 3 the broker cannot be reached or rejects the key.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from papishares.broker import Broker
-from papishares.config import Settings
+from papishares.config import PER_ACCOUNT, Settings, account_variable
 from papishares.core import units
 from papishares.core.errors import AuthError, BrokerError, MissingScope, PapisharesError, RateLimited
 from papishares.core.models import Snapshot
@@ -523,6 +524,7 @@ def run_checks(settings: Settings, service: Any = None, *, send_test: bool = Fal
 
     def add(*new: Check) -> None:
         for c in new:
+            c = in_account_words(c, settings)
             checks.append(c)
             if progress is not None:
                 progress(c)
@@ -546,6 +548,20 @@ def run_checks(settings: Settings, service: Any = None, *, send_test: bool = Fal
         _guarded("worker", lambda: check_worker(settings, store)),
         _guarded("uk capital gains", lambda: check_tax(settings)))
     return Report(tuple(checks))
+
+
+def in_account_words(check: Check, settings: Settings) -> Check:
+    """With several accounts a check names the account's own variables (T212_ISA_API_KEY, not T212_API_KEY)."""
+    if not settings.several:
+        return check
+
+    def named(text: str | None) -> str | None:
+        if text is None:
+            return None
+        return re.sub(r"\b(" + "|".join(PER_ACCOUNT) + r")\b",
+                      lambda m: account_variable(settings.account_name, m.group(1)), text)
+
+    return replace(check, detail=named(check.detail) or "", fix=named(check.fix))
 
 
 def _guarded(name: str, fn: Callable[[], Check]) -> Check:

@@ -28,11 +28,21 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from papishares.config import Settings
+from papishares.config import Settings, account_variable
 from papishares.core.errors import PapisharesError
 
 ISA_SENTENCE = ("This is a Stocks ISA (PAPISHARES_ACCOUNT_TYPE=isa): gains and dividends in an ISA are free of "
                 "UK capital gains tax and income tax, so no capital gains are computed.")
+
+
+def isa_sentence(settings: Settings) -> str:
+    """ISA_SENTENCE naming the variable that made this account an ISA (one of several: its own)."""
+    if not settings.several:
+        return ISA_SENTENCE
+    own = account_variable(settings.account_name, "PAPISHARES_ACCOUNT_TYPE")
+    return ISA_SENTENCE.replace("PAPISHARES_ACCOUNT_TYPE", own, 1)
+
+
 PROJECT_TOOL = Path(__file__).resolve().parents[2] / ".venv-cgt" / "bin" / "cgt-calc"
 TIMEOUT = 300.0  # s per tax year; a run takes well under a second offline
 # cgt-calc's summary lines -> our keys (money in GBP, counts as int)
@@ -170,7 +180,7 @@ def summarise(settings: Settings, csv_paths: Sequence[str | Path], source: str =
     """Capital gains per tax year of the report(s). Raises PapisharesError (missing tool or file)."""
     label = source or ", ".join(Path(p).name for p in csv_paths)
     if settings.account_type == "isa":
-        return TaxSummary(label, [], [ISA_SENTENCE])
+        return TaxSummary(label, [], [isa_sentence(settings)])
     tool = tool_path()
     if not tool:
         raise PapisharesError("cgt-calc is not installed: it needs Python 3.12+ and its own virtualenv; "

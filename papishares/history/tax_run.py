@@ -43,7 +43,7 @@ def compute(settings: Settings, store: Store, broker: Broker, *, wait: float = 6
     """Fetch the report (or reuse the one being prepared), run cgt-calc, keep the result.
     Raises PapisharesError / BrokerError with a sentence (report still being prepared, no tool)."""
     if settings.account_type == "isa":
-        summary = tax.TaxSummary("the account type", [], [tax.ISA_SENTENCE])
+        summary = tax.TaxSummary("the account type", [], [tax.isa_sentence(settings)])
     elif (path := broker.export_report(reports_dir(settings))) is not None:  # the demo's, in the export's columns
         with tempfile.TemporaryDirectory() as tmp:
             rates = Path(tmp) / "demo_rates.csv"

@@ -87,3 +87,13 @@ def test_app_for_an_unknown_name_names_the_accounts(tmp_path: Path) -> None:
     with pytest.raises(UnknownAccount) as caught:
         app_for(apps, "sipp")
     assert str(caught.value) == "no account named 'sipp': the accounts are invest, isa"
+
+
+def test_build_without_settings_is_the_first_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name, value in _two(tmp_path / "d.db", PAPISHARES_ACCOUNTS="main,isa").items():
+        monkeypatch.setenv(name, value)
+    app = build()
+    assert app.settings.account_name == "main" and app.store.account == "main"
+    assert app.settings.several and isinstance(app.broker, DemoBroker) and app.broker.book == 0
+    assert [a.store.account for a in build_all()] == ["main", "isa"]
