@@ -7,6 +7,7 @@ cycles run in-process so each test controls when they happen; every request goes
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -412,3 +413,25 @@ def test_telegram_sell_of_a_ticker_in_two_accounts_asks_which(
                              for e in tg.edits + tg.messages), 30)
         time.sleep(2 * POSITIONS_PERIOD)  # a few more cycles: still one sale, none in the other account
         assert servers[0].sells() == [] and len(servers[1].sells()) == 1
+
+
+def test_two_worker_processes_one_acts_for_both_accounts_and_a_restart_never_sells_again(
+        servers: tuple[FakeTrading212, FakeTrading212], tmp_path: Path, procs: Any) -> None:
+    db = tmp_path / "p.db"
+    env = two_account_env(servers, db)
+    assert papishares(["autosell", "on"], env, tmp_path).returncode == 0
+    first, second = procs.worker(env), procs.worker(env)
+    wait_for(lambda: len(query(db, "SELECT * FROM snapshots")) >= 2, 30)
+    time.sleep(2 * POSITIONS_PERIOD)  # both accounts' TSLA recorded at the normal price
+    for server in servers:
+        server.set_price(TSLA, 200.0)
+    wait_for(lambda: all(len(s.sells()) == 1 for s in servers), 30)
+    holder = query(db, "SELECT owner FROM lease")[0]["owner"]
+    acting = first if f":{first.pid}:" in holder else second
+    acting.send_signal(signal.SIGTERM)  # a restart: the standby takes over every account
+    acting.communicate(timeout=10)
+    wait_for(lambda: query(db, "SELECT owner FROM lease")[0]["owner"] != holder, 30)
+    time.sleep(3 * POSITIONS_PERIOD)  # a few cycles of the new holder
+    assert [len(s.sells()) for s in servers] == [1, 1]
+    rows = query(db, "SELECT account, status FROM sell_intents ORDER BY account")
+    assert [(r["account"], r["status"]) for r in rows] == [("invest", "filled"), ("isa", "filled")]
