@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from papishares.commands.handlers import Button, Commands, PressResult, Reply, parse
+from papishares.commands.handlers import ACTIONS, ACTIONS_OFF, Button, Commands, PressResult, Reply, parse
 from papishares.commands.reading import find_position
 from papishares.notify.rules import for_account
 from papishares.store import manual_sells
@@ -38,6 +38,8 @@ class AccountsCommands:
         name, args = parse(text)
         if not name:
             return None
+        if name in ACTIONS and not self.first.settings.telegram_actions:
+            return self.first.handle(text, chat_id, user_id)  # says how to turn acting commands on
         if name in BY_POSITION:
             return self._by_position(name, args, chat_id, user_id)
         if name == "autosell":
@@ -89,6 +91,8 @@ class AccountsCommands:
     def press(self, data: str, chat_id: str = "", user_id: str = "") -> PressResult:
         verb, _, rest = (data or "").partition(":")
         if verb == PICK:
+            if not self.first.settings.telegram_actions:
+                return PressResult("Actions are off.", ACTIONS_OFF)
             account, _, rest = rest.partition(":")
             command, _, ticker = rest.partition(":")
             if account not in self.each or command not in BY_POSITION or not ticker:

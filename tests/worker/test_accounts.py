@@ -18,7 +18,7 @@ import pytest
 
 from papishares.broker.trading212 import Trading212Client
 from papishares.commands.accounts import AccountsCommands
-from papishares.commands.handlers import Commands
+from papishares.commands.handlers import ACTIONS_OFF, Commands
 from papishares.config import Secret
 from papishares.market.none import NoMarketData
 from papishares.snapshot.service import Service
@@ -338,6 +338,18 @@ def test_buttons_and_commands_that_name_no_account_or_a_wrong_one(rig: Rig) -> N
     assert ask is not None and ask.confirmation is not None
     assert cmds.press(f"no:{ask.confirmation}").edit == "<b>[invest]</b> Cancelled: nothing was done."
     assert rig.invest.store.autosell_enabled and rig.isa.store.autosell_enabled
+
+
+def test_with_acting_commands_off_nothing_is_asked_in_any_account(rig: Rig) -> None:
+    rig.cycle(wait=False)
+    each = [Commands(replace(a.settings, telegram_actions=False), a.store, a.service.last_snapshot)
+            for a in rig.accounts]
+    cmds = AccountsCommands(each)
+    for text in ("/sell TSLA", "/sell isa TSLA", "/autosell off isa"):
+        reply = cmds.handle(text)
+        assert reply is not None and reply.text == ACTIONS_OFF and not reply.buttons and reply.confirmation is None
+    assert cmds.press("acct:isa:sell:TSLA").edit == ACTIONS_OFF
+    assert rig.isa.store.query("SELECT count(*) AS n FROM tg_confirmations")[0]["n"] == 0
 
 
 # -- `papishares worker` as a process ------------------------------------------------------------------
