@@ -113,8 +113,8 @@ class BotApi:
 class RemoteControl:
     """The polling thread. `holds_lease()` gates it: only the acting worker reads the bot's updates."""
 
-    def __init__(self, settings: Settings, commands: Commands | AccountsCommands, store: Store, holds_lease: Callable[[], bool],
-                 api: BotApi | None = None, poll_timeout: int = POLL_TIMEOUT) -> None:
+    def __init__(self, settings: Settings, commands: Commands | AccountsCommands, store: Store,
+                 holds_lease: Callable[[], bool], api: BotApi | None = None, poll_timeout: int = POLL_TIMEOUT) -> None:
         assert settings.telegram_bot_token is not None and settings.telegram_chat_id is not None
         self.settings = settings
         self.commands = commands
