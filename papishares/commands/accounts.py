@@ -10,6 +10,7 @@ acts there and only there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from html import escape
 
@@ -18,6 +19,8 @@ from papishares.commands.reading import find_position
 from papishares.notify.rules import for_account
 from papishares.store import manual_sells
 from papishares.store.db import Store
+
+log = logging.getLogger(__name__)
 
 PICK = "acct"  # callback data of a "which account?" button: acct:NAME:COMMAND:TICKER
 BY_POSITION = ("sell", "rearm", "chart")
@@ -38,6 +41,13 @@ class AccountsCommands:
         name, args = parse(text)
         if not name:
             return None
+        try:
+            return self._route(text, name, args, chat_id, user_id)
+        except Exception as err:  # noqa: BLE001 - a bug here never reaches the chat as a traceback
+            log.exception("command /%s failed", name)
+            return Reply(f"/{escape(name)} failed ({escape(type(err).__name__)}); the worker log has the details.")
+
+    def _route(self, text: str, name: str, args: list[str], chat_id: str, user_id: str) -> Reply | None:
         if name in ACTIONS and not self.first.settings.telegram_actions:
             return self.first.handle(text, chat_id, user_id)  # says how to turn acting commands on
         if name in BY_POSITION:
@@ -69,8 +79,8 @@ class AccountsCommands:
             return Reply(f"No open position for {escape(args[0])} in any account ({escape(', '.join(self.names))}).")
         buttons = tuple(Button(account, data) for account in holding
                         if len((data := f"{PICK}:{account}:{name}:{args[0]}").encode()) <= MAX_DATA)
-        accounts = " and ".join(holding)
-        question = (f"{escape(args[0])} is held in {escape(accounts)}: two positions. Which account? "
+        accounts = ", ".join(holding[:-1]) + " and " + holding[-1]
+        question = (f"{escape(args[0])} is held in {escape(accounts)}: {len(holding)} positions. Which account? "
                     f"(or send /{name} ACCOUNT {escape(args[0])})")
         return Reply(question, buttons if len(buttons) == len(holding) else ())
 

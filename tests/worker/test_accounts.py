@@ -340,6 +340,18 @@ def test_buttons_and_commands_that_name_no_account_or_a_wrong_one(rig: Rig) -> N
     assert rig.invest.store.autosell_enabled and rig.isa.store.autosell_enabled
 
 
+def test_a_bug_behind_the_router_gets_a_sentence_not_a_traceback(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    rig.cycle(wait=False)
+    cmds = commands(rig)
+
+    def broken() -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cmds.each["isa"], "snapshot", broken)
+    reply = cmds.handle("/sell TSLA")
+    assert reply is not None and reply.text == "/sell failed (RuntimeError); the worker log has the details."
+
+
 def test_with_acting_commands_off_nothing_is_asked_in_any_account(rig: Rig) -> None:
     rig.cycle(wait=False)
     each = [Commands(replace(a.settings, telegram_actions=False), a.store, a.service.last_snapshot)
