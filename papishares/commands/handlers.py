@@ -66,6 +66,7 @@ class Reply:
 class PressResult:
     answer: str  # the short answerCallbackQuery text
     edit: str | None  # the message's new text (buttons removed); None: leave the message
+    reply: Reply | None = None  # a new message to send (the question after "which account?")
 
 
 def parse(text: str) -> tuple[str, list[str]]:
@@ -184,6 +185,10 @@ class Commands:
 
     def attach_message(self, conf: str, message_id: int) -> None:
         manual_sells.attach_message(self.store, conf, message_id)
+
+    def sell_stores(self) -> list[tuple[str | None, Store]]:
+        """Where this chat's /sell requests live, and the account to name in their reports (None: one)."""
+        return [(None, self.store)]
 
     def press(self, data: str, chat_id: str = "", user_id: str = "") -> PressResult:
         """A button press: claim the confirmation once, then act. Stale and unknown buttons get a sentence."""

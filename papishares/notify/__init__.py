@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from papishares.config import Settings
 from papishares.notify import outbox, prefs
-from papishares.notify.rules import AlertEvent, AlertPlan, sample_event
+from papishares.notify.rules import AlertEvent, AlertPlan, for_account, sample_event
 from papishares.notify.telegram import TelegramClient
 from papishares.store import alerts as alert_store
 from papishares.store import outbox as outbox_store
@@ -29,6 +29,8 @@ class Notifier:
         self.settings = settings
         self.store = store
         self.telegram = telegram if telegram is not None else TelegramClient.from_settings(settings, store)
+        # With several accounts every message says whose it is (one chat hears them all).
+        self.account = settings.account_name if settings.several else None
 
     def close(self) -> None:
         if self.telegram is not None:
@@ -47,7 +49,8 @@ class Notifier:
             self.store.journal("alert", event.ticker, event.kind, event.plain,
                                {"key": event.key, "telegram": self.telegram is not None, "delivery": mode}, at=now)
             if mode != "off":  # per-kind settings and /mute (papishares.notify.prefs)
-                outbox_store.add(self.store, outbox.CHANNEL, event.text, now, silent=mode == "silent")
+                outbox_store.add(self.store, outbox.CHANNEL, for_account(event.text, self.account), now,
+                                 silent=mode == "silent")
         log.info("alert %s%s", event.kind, f" {event.ticker}" if event.ticker else "")
         return True
 

@@ -72,6 +72,17 @@ def position_lines(p: PositionView, account_currency: str | None = None) -> list
     ]
 
 
+def for_account(text: str, account: str | None) -> str:
+    """A message of account `account` (None: the only account, unchanged) names it first.
+
+    >>> for_account("<b>Stop breached</b>", "isa")
+    '<b>[isa]</b> <b>Stop breached</b>'
+    >>> for_account("x", None)
+    'x'
+    """
+    return text if account is None else f"<b>[{escape(account)}]</b> {text}"
+
+
 def _message(headline: str, lines: Iterable[str], footer: str | None = None) -> str:
     parts = [headline, *lines]
     if footer:

@@ -20,8 +20,10 @@ from typing import Any
 import httpx
 
 from papishares.commands import render_telegram
+from papishares.commands.accounts import AccountsCommands
 from papishares.commands.handlers import Commands, PressResult, Reply, mark_reported, unreported_sells
 from papishares.config import Secret, Settings
+from papishares.notify.rules import for_account
 from papishares.notify.telegram import MAX_TEXT
 from papishares.store.db import Store
 from papishares.store.keys import Key
@@ -111,8 +113,8 @@ class BotApi:
 class RemoteControl:
     """The polling thread. `holds_lease()` gates it: only the acting worker reads the bot's updates."""
 
-    def __init__(self, settings: Settings, commands: Commands, store: Store, holds_lease: Callable[[], bool],
-                 api: BotApi | None = None, poll_timeout: int = POLL_TIMEOUT) -> None:
+    def __init__(self, settings: Settings, commands: Commands | AccountsCommands, store: Store,
+                 holds_lease: Callable[[], bool], api: BotApi | None = None, poll_timeout: int = POLL_TIMEOUT) -> None:
         assert settings.telegram_bot_token is not None and settings.telegram_chat_id is not None
         self.settings = settings
         self.commands = commands
@@ -127,7 +129,7 @@ class RemoteControl:
         self.handled = 0
 
     @staticmethod
-    def from_settings(settings: Settings, commands: Commands, store: Store,
+    def from_settings(settings: Settings, commands: Commands | AccountsCommands, store: Store,
                       holds_lease: Callable[[], bool]) -> RemoteControl | None:
         if not settings.telegram_enabled:
             return None
@@ -200,11 +202,7 @@ class RemoteControl:
             reply = self.commands.handle(str(message.get("text") or ""), str(chat.get("id")), str(user.get("id")))
             if reply is None:
                 return
-            message_id = self.api.send(str(chat.get("id")), reply)
-            if message_id is None:
-                log.warning("reply not delivered: %s", self.api.last_error)
-            elif reply.confirmation:
-                self.commands.attach_message(reply.confirmation, message_id)
+            self._send(str(chat.get("id")), reply)
         elif isinstance(query, dict):
             msg = query.get("message") or {}
             chat, user = msg.get("chat") or {}, query.get("from") or {}
@@ -220,10 +218,19 @@ class RemoteControl:
             self.api.answer_callback(str(query.get("id")), result.answer)
             if result.edit and msg.get("message_id"):
                 self.api.edit(str(chat.get("id")), int(msg["message_id"]), result.edit)
+            if result.reply is not None:
+                self._send(str(chat.get("id")), result.reply)
         else:
             return
         self.handled += 1
         log.debug("Telegram update %s answered in %.3f s", update.get("update_id"), time.monotonic() - started)
+
+    def _send(self, chat_id: str, reply: Reply) -> None:
+        message_id = self.api.send(chat_id, reply)
+        if message_id is None:
+            log.warning("reply not delivered: %s", self.api.last_error)
+        elif reply.confirmation:
+            self.commands.attach_message(reply.confirmation, message_id)
 
     def _ignored(self, update: dict[str, Any], chat: dict[str, Any], user: dict[str, Any]) -> None:
         self.store.journal("telegram", None, "ignored",
@@ -233,14 +240,15 @@ class RemoteControl:
 
     def report_sells(self) -> None:
         """Tell the chat what became of each confirmed /sell (edit the confirmation, else a new message)."""
-        for row in unreported_sells(self.store):
-            text = render_telegram.sell_outcome(row["ticker"], row["status"], row["note"])
-            chat = str(row["chat_id"] or self.chat_id)
-            done = bool(row["message_id"]) and self.api.edit(chat, int(row["message_id"]), text)
-            if not done:
-                done = self.api.send(chat, Reply(text)) is not None
-            if done:
-                mark_reported(self.store, row["key"])
+        for account, store in self.commands.sell_stores():
+            for row in unreported_sells(store):
+                text = for_account(render_telegram.sell_outcome(row["ticker"], row["status"], row["note"]), account)
+                chat = str(row["chat_id"] or self.chat_id)
+                done = bool(row["message_id"]) and self.api.edit(chat, int(row["message_id"]), text)
+                if not done:
+                    done = self.api.send(chat, Reply(text)) is not None
+                if done:
+                    mark_reported(store, row["key"])
 
 
 def _int(value: Any) -> int | None:

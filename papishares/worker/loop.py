@@ -23,7 +23,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -61,47 +61,53 @@ class CycleReport:
     alerts: int = 0
     decisions: list[autosell.Decision] = field(default_factory=list)
     reconciled: list[tuple[str, str]] = field(default_factory=list)
+    lease_lost: bool = False  # the lease went to another worker mid-cycle: nothing more was done
+    accounts: dict[str, CycleReport] = field(default_factory=dict)  # with several accounts: each one's
 
 
-class Worker:
-    def __init__(self, settings: Settings, service: Any, *, dry_run: bool = False,
-                 clock: Callable[[], float] = time.time, owner: str | None = None,
-                 notifier: Notifier | None = None, unknown_grace: float | None = None) -> None:
+def combined(reports: dict[str, CycleReport]) -> CycleReport:
+    """One cycle over several accounts: ok only when every account's part was; notes name the account."""
+    notes = [f"{name}: {r.note}" for name, r in reports.items() if r.note]
+    decisions = [d for r in reports.values() for d in r.decisions]
+    reconciled = [pair for r in reports.values() for pair in r.reconciled]
+    return CycleReport(all(r.ok for r in reports.values()), "; ".join(notes) or None,
+                       sum(r.positions for r in reports.values()), sum(r.alerts for r in reports.values()),
+                       decisions, reconciled, any(r.lease_lost for r in reports.values()), dict(reports))
+
+
+class AccountCycle:
+    """One account's part of every cycle: its snapshot, alerts, managed stops, auto-sell, /sell and
+    history, on its own store and broker. Nothing here reaches another account's rows or broker."""
+
+    def __init__(self, settings: Settings, service: Any, lease: Lease, notifier: Notifier, *, dry_run: bool,
+                 clock: Callable[[], float], interval: float, unknown_grace: float | None) -> None:
         self.settings = settings
+        self.name = settings.account_name
         self.service = service
         self.store: Store = service.store
         self.broker = service.broker
-        self.dry_run = dry_run
+        self.lease = lease
         self.clock = clock
-        self.interval = float(settings.worker_positions_interval)
-        self.lease = Lease(self.store, ttl=max(settings.worker_lease_seconds, 2 * self.interval + 1),
-                           owner=owner, clock=clock)
-        self.notifier = notifier or Notifier(settings, self.store)
+        self.notifier = notifier
         self.seller = autosell.AutoSeller(
-            store=self.store, broker=self.broker, emit=self.notifier.emit, lease_ok=self.lease.holds,
+            store=self.store, broker=self.broker, emit=notifier.emit, lease_ok=lease.holds,
             environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
-            unknown_grace=max(2 * self.interval, 10.0) if unknown_grace is None else unknown_grace, clock=clock)
+            unknown_grace=max(2 * interval, 10.0) if unknown_grace is None else unknown_grace, clock=clock)
         self.history = HistorySchedule(self.store, self.broker, settings.history_interval, clock=clock)
         self.keeper = stop_keeper.StopKeeper(
-            store=self.store, broker=self.broker, emit=self.notifier.emit, lease_ok=self.lease.holds,
+            store=self.store, broker=self.broker, emit=notifier.emit, lease_ok=lease.holds,
             environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
             default_on=settings.broker_stops, min_move_pct=settings.broker_stop_min_move,
-            interval=settings.broker_stop_interval, cycle_seconds=self.interval,
+            interval=settings.broker_stop_interval, cycle_seconds=interval,
             unknown_grace=self.seller.unknown_grace, clock=clock)
         self.previous: Snapshot | None = None
-        self.cycles = 0
-        self.last_note: str | None = None
         self._metadata_at: float | None = None
-        self._pruned_at = 0.0
         self._failing: set[str] = set()  # acting steps whose last run raised (journalled once per run)
         self._bars_fetched_at: float | None = None
         self._bars_due_at: float | None = None
-        self._waiting_for: str | None = None
-        self.remote = _remote_control(settings, service, self.lease.holds)  # Telegram commands, or None
 
-    # -- one cycle -------------------------------------------------------------------------------
     def cycle(self) -> CycleReport:
-        """One full cycle; the caller holds the lease. Never raises for broker trouble."""
+        """This account's part of one cycle. Never raises for broker trouble."""
         started = self.clock()
         self._refresh_metadata(started)
         bars_due = self._bars_policy(started)
@@ -109,16 +115,17 @@ class Worker:
             snapshot = self.service.snapshot()
         except AuthError as err:
             self.notifier.emit(alerts.auth_rejected(str(err)))
-            return self._end(CycleReport(False, str(err)))
+            return CycleReport(False, str(err))
         except PapisharesError as err:
-            log.warning("no snapshot this cycle: %s", err)
-            return self._end(CycleReport(False, str(err)))
+            log.warning("no snapshot this cycle%s: %s", self._of(), err)
+            return CycleReport(False, str(err))
 
         self._note_bars(snapshot, started, bars_due)
         fresh = self._fresh(snapshot, started)
         report = CycleReport(True, snapshot.broker_note if snapshot.stale else None, len(snapshot.positions))
         if not self.lease.renew():  # the snapshot took so long that another worker took over
             report.note = "lease lost during the cycle: not acting"
+            report.lease_lost = True
             return report
         # Unproven sell requests first: nothing may act on a ticker whose last sale is unaccounted for.
         report.reconciled = self.seller.reconcile(snapshot, self._data_since)
@@ -140,7 +147,10 @@ class Worker:
         if not snapshot.stale:
             self.previous = snapshot
         self.history.tick()  # after acting: time-boxed, free rate-limit slots only
-        return self._end(report)
+        return report
+
+    def _of(self) -> str:
+        return f" for account {self.name}" if self.settings.several else ""
 
     def _step(self, report: CycleReport, name: str, fn: Callable[[], Any], fallback: Callable[[], Any]) -> Any:
         """Run one acting step; on an unexpected error log it, note it in the heartbeat (and once per
@@ -148,7 +158,7 @@ class Worker:
         try:
             result = fn()
         except Exception as err:  # noqa: BLE001 - logged with its traceback; the cycle's other steps go on
-            log.exception("worker step %s failed", name)
+            log.exception("worker step %s failed%s", name, self._of())
             failed = f"{name} failed this cycle ({type(err).__name__}; the worker log has the details)"
             report.note = f"{report.note}; {failed}" if report.note else failed
             if name not in self._failing:
@@ -158,39 +168,8 @@ class Worker:
         self._failing.discard(name)
         return result
 
-    def _end(self, report: CycleReport) -> CycleReport:
-        self.cycles += 1
-        self.last_note = report.note
-        self._prune()
-        try:
-            self.notifier.flush()
-        except PapisharesError as err:  # delivery trouble never stops the worker
-            log.warning("alert delivery failed: %s", err)
-        self.lease.renew(self._info(report))
-        return report
-
-    def _prune(self) -> None:
-        """Hourly: forget old once-only keys whose events cannot recur, and old delivered alerts."""
-        now = self.clock()
-        if now - self._pruned_at < 3600:
-            return
-        self._pruned_at = now
-        cutoff = now - KEEP_DAYS * 86400
+    def prune(self, cutoff: float) -> None:
         alert_store.prune(self.store, cutoff, PRUNABLE_ALERTS)
-        outbox_store.prune_delivered(self.store, cutoff)
-
-    def _info(self, report: CycleReport | None = None) -> dict[str, Any]:
-        now = self.clock()
-        info: dict[str, Any] = {
-            "environment": self.broker.environment,
-            "dry_run": self.dry_run,
-            "interval_s": self.interval,
-            "cycles": self.cycles,
-            "last_cycle": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-        if report is not None:
-            info.update(ok=report.ok, note=report.note, positions=report.positions)
-        return info
 
     def _bars_policy(self, now: float) -> bool:
         """Daily bars from the source at start and once after each market close; else from the cache."""
@@ -237,7 +216,146 @@ class Worker:
             self.broker.exchanges(refresh=True)
             self.broker.instruments(refresh=True)
         except PapisharesError as err:  # an AuthError shows (and alerts) in the snapshot right after
-            log.warning("instruments/schedules not refreshed: %s", err)
+            log.warning("instruments/schedules not refreshed%s: %s", self._of(), err)
+
+
+class Worker:
+    """One lease, one cycle over every account. `settings`/`service` are the first account's;
+    `more` the others' (several accounts configured), each acted on in isolation."""
+
+    def __init__(self, settings: Settings, service: Any, *, dry_run: bool = False,
+                 clock: Callable[[], float] = time.time, owner: str | None = None,
+                 notifier: Notifier | None = None, unknown_grace: float | None = None,
+                 more: Sequence[tuple[Settings, Any]] = ()) -> None:
+        self.settings = settings
+        self.dry_run = dry_run
+        self.clock = clock
+        self.interval = float(settings.worker_positions_interval)
+        first_store: Store = service.store
+        self.lease = Lease(first_store, ttl=max(settings.worker_lease_seconds, 2 * self.interval + 1),
+                           owner=owner, clock=clock)
+        first_notifier = notifier or Notifier(settings, first_store)
+        self.accounts: list[AccountCycle] = []
+        for own, own_service in ((settings, service), *more):
+            # One Telegram chat and one outbox for every account: the first notifier's client delivers.
+            own_notifier = first_notifier if not self.accounts else Notifier(
+                own, own_service.store, telegram=first_notifier.telegram)
+            self.accounts.append(AccountCycle(own, own_service, self.lease, own_notifier, dry_run=dry_run,
+                                              clock=clock, interval=self.interval, unknown_grace=unknown_grace))
+        self.cycles = 0
+        self.last_note: str | None = None
+        self._pruned_at = 0.0
+        self._waiting_for: str | None = None
+        self.remote = _remote_control(settings, service, self.lease.holds, more)  # Telegram commands, or None
+
+    @classmethod
+    def for_apps(cls, apps: Sequence[Any], **kwargs: Any) -> Worker:
+        """A worker for every configured account (`papishares.app.build.build_all`)."""
+        first, *rest = apps
+        return cls(first.settings, first.service, more=[(a.settings, a.service) for a in rest], **kwargs)
+
+    # The first (with one account: the only) account's parts, as before several accounts existed.
+    @property
+    def service(self) -> Any:
+        return self.accounts[0].service
+
+    @property
+    def store(self) -> Store:
+        return self.accounts[0].store
+
+    @property
+    def broker(self) -> Any:
+        return self.accounts[0].broker
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.accounts[0].notifier
+
+    @property
+    def seller(self) -> autosell.AutoSeller:
+        return self.accounts[0].seller
+
+    @property
+    def keeper(self) -> stop_keeper.StopKeeper:
+        return self.accounts[0].keeper
+
+    @property
+    def history(self) -> HistorySchedule:
+        return self.accounts[0].history
+
+    @property
+    def previous(self) -> Snapshot | None:
+        return self.accounts[0].previous
+
+    @previous.setter
+    def previous(self, snapshot: Snapshot | None) -> None:
+        self.accounts[0].previous = snapshot
+
+    def account(self, name: str) -> AccountCycle:
+        return next(a for a in self.accounts if a.name == name)
+
+    # -- one cycle -------------------------------------------------------------------------------
+    def cycle(self) -> CycleReport:
+        """One full cycle over every account; the caller holds the lease. Never raises for broker trouble."""
+        if len(self.accounts) == 1:
+            report = self.accounts[0].cycle()
+        else:
+            reports: dict[str, CycleReport] = {}
+            for account in self.accounts:
+                reports[account.name] = self._isolated(account)
+                if reports[account.name].lease_lost:
+                    break  # another worker acts now, for every account
+            report = combined(reports)
+        if report.lease_lost:
+            return report
+        return self._end(report)
+
+    @staticmethod
+    def _isolated(account: AccountCycle) -> CycleReport:
+        """One account's part, whatever happens in it: a bug there costs that account this cycle only."""
+        try:
+            return account.cycle()
+        except Exception as err:  # noqa: BLE001 - logged with its traceback; the other accounts go on
+            log.exception("worker cycle failed for account %s", account.name)
+            return CycleReport(False, f"cycle failed ({type(err).__name__}; the worker log has the details)")
+
+    def _end(self, report: CycleReport) -> CycleReport:
+        self.cycles += 1
+        self.last_note = report.note
+        self._prune()
+        try:
+            self.notifier.flush()  # the one outbox, whichever account raised a message
+        except PapisharesError as err:  # delivery trouble never stops the worker
+            log.warning("alert delivery failed: %s", err)
+        self.lease.renew(self._info(report))
+        return report
+
+    def _prune(self) -> None:
+        """Hourly: forget old once-only keys whose events cannot recur, and old delivered alerts."""
+        now = self.clock()
+        if now - self._pruned_at < 3600:
+            return
+        self._pruned_at = now
+        cutoff = now - KEEP_DAYS * 86400
+        for account in self.accounts:
+            account.prune(cutoff)
+        outbox_store.prune_delivered(self.store, cutoff)
+
+    def _info(self, report: CycleReport | None = None) -> dict[str, Any]:
+        now = self.clock()
+        info: dict[str, Any] = {
+            "environment": self.broker.environment,
+            "dry_run": self.dry_run,
+            "interval_s": self.interval,
+            "cycles": self.cycles,
+            "last_cycle": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if report is not None:
+            info.update(ok=report.ok, note=report.note, positions=report.positions)
+            if report.accounts:
+                info["accounts"] = {name: {"ok": r.ok, "note": r.note, "positions": r.positions}
+                                    for name, r in report.accounts.items()}
+        return info
 
     # -- the loop --------------------------------------------------------------------------------
     def wait_for_lease(self, stop: threading.Event, once: bool = False) -> bool:
@@ -275,6 +393,8 @@ class Worker:
             return 0
         log.info("worker %s acting on %s (%s%s), every %.1f s", self.lease.owner, self.store.path.name,
                  self.broker.environment, ", dry run" if self.dry_run else "", self.interval)
+        if len(self.accounts) > 1:
+            log.info("accounts: %s", ", ".join(f"{a.name} ({a.broker.environment})" for a in self.accounts))
         if self.remote is not None and not once:
             self.remote.start()
         try:
@@ -303,23 +423,49 @@ class Worker:
             self.notifier.close()
 
 
-def _remote_control(settings: Settings, service: Any, holds_lease: Callable[[], bool]) -> Any:
-    """Telegram as a remote control (papishares/commands/handlers.py), when Telegram is configured."""
+def _remote_control(settings: Settings, service: Any, holds_lease: Callable[[], bool],
+                    more: Sequence[tuple[Settings, Any]] = ()) -> Any:
+    """Telegram as a remote control (papishares/commands/handlers.py), when Telegram is configured;
+    with several accounts one bot answers for all of them (papishares/commands/accounts.py)."""
     if not settings.telegram_enabled:
         return None
     from papishares.remote.telegram_bot import RemoteControl
 
     cmds = commands.Commands(settings, service.store, service.last_snapshot, service.bars_for)
-    return RemoteControl.from_settings(settings, cmds, service.store, holds_lease)
+    if not more:
+        return RemoteControl.from_settings(settings, cmds, service.store, holds_lease)
+    from papishares.commands.accounts import AccountsCommands
+
+    each = [cmds, *(commands.Commands(s, svc.store, svc.last_snapshot, svc.bars_for) for s, svc in more)]
+    return RemoteControl.from_settings(settings, AccountsCommands(each), service.store, holds_lease)
+
+
+def configured_accounts(settings: Settings) -> tuple[Settings, ...]:
+    """Every account the worker acts for: `settings` alone unless PAPISHARES_ACCOUNTS names several."""
+    from papishares.config import load_accounts
+
+    if settings.several:
+        return load_accounts()
+    accounts = load_accounts()
+    return accounts if len(accounts) > 1 else (settings,)
 
 
 def run_worker(settings: Settings, once: bool = False, dry_run: bool = False,
-               stop: threading.Event | None = None, service: Any = None) -> int:
-    """`python -m papishares worker [--once] [--dry-run]`: 0 on a clean stop / a cycle run."""
-    from papishares.app.build import build
+               stop: threading.Event | None = None, service: Any = None,
+               accounts: tuple[Settings, ...] | None = None) -> int:
+    """`python -m papishares worker [--once] [--dry-run]`: 0 on a clean stop / a cycle run.
 
-    service = service or build(settings).service
-    worker = Worker(settings, service, dry_run=dry_run)
+    One worker and one lease for every configured account (`accounts`, else the environment's)."""
+    from papishares.app.build import build, build_all
+
+    if service is not None:
+        worker = Worker(settings, service, dry_run=dry_run)
+    else:
+        accounts = accounts or configured_accounts(settings)
+        if len(accounts) == 1:
+            worker = Worker(accounts[0], build(accounts[0]).service, dry_run=dry_run)
+        else:
+            worker = Worker.for_apps(build_all(accounts), dry_run=dry_run)
     stop = stop or threading.Event()
     if once:
         return worker.run(stop, once=True)
