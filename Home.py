@@ -2,32 +2,15 @@
 
 import streamlit as st
 
-from papishares.charts import figures
 from papishares.core.models import Snapshot
-from papishares.ui import all_accounts, brokerstops, data, page, setup_check, tables
+from papishares.ui import all_accounts, brokerstops, data, overview, page, setup_check, tables
 
 
 def one_account(snap: Snapshot) -> None:
     acc = snap.account
-
-    value, cash, pnl, risk = st.columns(4)
-    value.metric("Account value", tables.price_text(acc.total_value, acc.currency))
-    cash.metric("Cash", tables.price_text(acc.cash, acc.currency))
-    pnl.metric("Unrealised P&L", tables.price_text(acc.unrealised_pnl, acc.currency))
-    risk.metric("Open positions", len(snap.positions))
-
-    st.plotly_chart(figures.risk_bullet(snap.total_risk_pct, snap.total_risk_threshold_pct), key="risk_bullet")
-    if snap.total_risk_pct > snap.total_risk_threshold_pct:
-        st.error(f"Total risk {snap.total_risk_pct:.2f}% is above the {snap.total_risk_threshold_pct:g}% limit "
-                 "(TOTAL_RISK_PERCENTAGE).")
-
-    below, near, no_stop = tables.stop_counts(snap)
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("At or below stop", below)
-    c2.metric(f"Within {tables.NEAR_STOP_PCT:g}% of stop", near)
-    c3.metric("Without any stop", no_stop)
-    c4.metric("Protected without a worker", brokerstops.protected_without_worker(snap),
-              help="Stop orders at Trading 212 cover every share: they act while no worker runs")
+    overview.money(acc.total_value, acc.cash, acc.unrealised_pnl, len(snap.positions), acc.currency)
+    overview.risk_gauge(snap.total_risk_pct, snap.total_risk_threshold_pct)
+    overview.stop_counts(*tables.stop_counts(snap), brokerstops.protected_without_worker(snap))
 
 
 ctx = page.start("Papishares", ":material/monitoring:", combines=True)

@@ -75,9 +75,10 @@ def _bdays(start: date, end: date) -> int:
 def history_specs(service: Any) -> tuple[list[exits_bt.TradeSpec], list[dict[str, Any]]]:
     """The history's closed trades as specs (symbol, initial stop as recorded), and those that cannot be."""
     from papishares.history.book import trades as history_trades
+    from papishares.store import history as history_store
 
     closed = history_trades(service.store)
-    risks = service.store.query("SELECT ticker, opened_at, stop FROM initial_risk")
+    risks = history_store.initial_risks(service.store)  # this account's only
     ctx = service.context([t.ticker for t in closed])
     mapper = service.symbol_mapper(ctx)
     specs, skipped = [], []

@@ -116,7 +116,7 @@ def add_days(store: Store, rows: Iterable[Sequence[Any]], source: str) -> None:
 
 # -- initial risk ---------------------------------------------------------------------------------
 def initial_risks(store: Store) -> list[dict[str, Any]]:
-    return store.query("SELECT ticker, opened_at, risk FROM initial_risk WHERE account = ?", (store.account,))
+    return store.query("SELECT ticker, opened_at, risk, stop FROM initial_risk WHERE account = ?", (store.account,))
 
 
 def add_initial_risks(store: Store, rows: Iterable[Sequence[Any]]) -> None:

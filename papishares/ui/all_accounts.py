@@ -11,7 +11,7 @@ import streamlit as st
 
 from papishares.charts import figures
 from papishares.config import Settings
-from papishares.ui import accounts, brokerstops, data, tables
+from papishares.ui import accounts, brokerstops, data, overview, tables
 from papishares.ui.combined import accounts_frame
 from papishares.ui.data import AllLoaded
 
@@ -26,19 +26,12 @@ def _counted(every: AllLoaded) -> list[tuple[str, data.Loaded]]:
 
 def risk_gauge(every: AllLoaded) -> None:
     c = every.combined
-    st.plotly_chart(figures.risk_bullet(c.total_risk_pct, c.threshold_pct), key="risk_bullet")
-    if c.total_risk_pct > c.threshold_pct:
-        st.error(f"Total risk of all accounts {c.total_risk_pct:.2f}% is above the {c.threshold_pct:g}% limit "
-                 "(TOTAL_RISK_PERCENTAGE).")
+    overview.risk_gauge(c.total_risk_pct, c.threshold_pct, " of all accounts")
 
 
 def home(every: AllLoaded) -> None:
     c = every.combined
-    value, cash, pnl, count = st.columns(4)
-    value.metric("Value of all accounts", tables.price_text(c.total_value, c.currency))
-    cash.metric("Cash", tables.price_text(c.cash, c.currency))
-    pnl.metric("Unrealised P&L", tables.price_text(c.unrealised_pnl, c.currency))
-    count.metric("Open positions", c.positions)
+    overview.money(c.total_value, c.cash, c.unrealised_pnl, c.positions, c.currency, "Value of all accounts")
     risk_gauge(every)
     tables.dataframe(accounts_frame(c), column_config={
         "Value": st.column_config.NumberColumn(format="%.2f"), "Cash": st.column_config.NumberColumn(format="%.2f"),
@@ -51,12 +44,7 @@ def home(every: AllLoaded) -> None:
         b, n, s = tables.stop_counts(lo.snapshot)
         below, near, no_stop = below + b, near + n, no_stop + s
         protected += brokerstops.protected_without_worker(lo.snapshot)
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("At or below stop", below)
-    c2.metric(f"Within {tables.NEAR_STOP_PCT:g}% of stop", near)
-    c3.metric("Without any stop", no_stop)
-    c4.metric("Protected without a worker", protected,
-              help="Stop orders at Trading 212 cover every share: they act while no worker runs")
+    overview.stop_counts(below, near, no_stop, protected)
 
 
 def autosell_metrics(every: tuple[Settings, ...]) -> None:
