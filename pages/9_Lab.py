@@ -5,11 +5,11 @@ import streamlit as st
 
 from papishares.charts import lab as lab_figures
 from papishares.core.stop_modes import MODES
-from papishares.ui import lab_data, page
+from papishares.ui import data, lab_data, page
 
 ctx = page.start("Lab", ":material/science:", need_snapshot=False)
 settings = ctx.settings
-key = f"{settings.db_path}|{settings.market_data}"
+key = data.settings_key(settings)  # one account's results never shown for another
 
 st.subheader("Stop modes on your closed trades")
 result = lab_data.exits(settings, key)
@@ -25,7 +25,7 @@ else:
     labels = [f"{t['symbol']} {t['entry_date']}" for t in trades]
     pick = st.selectbox("A trade", range(len(trades)), format_func=lambda i: labels[i], key="lab_trade")
     trade = trades[pick]
-    bars, lines = lab_data.trade_lines(settings, trade, list(MODES))
+    bars, lines = lab_data.trade_lines(settings, key, trade, list(MODES))
     if bars.empty:
         st.warning(f"No bars for {trade['symbol']}.")
     else:

@@ -326,8 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_dashboard(None, args)
         print(f"papishares: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    settings = accounts[0]
-    configure_logging(settings)
+    configure_logging(accounts)  # every account's secrets redacted
     try:
         chosen = choose_accounts(accounts, getattr(args, "account", None))
         if args.command in EACH:

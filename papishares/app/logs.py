@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 
-from papishares.config import Settings
+from papishares.config import SECRET_FIELDS, Settings
 
 
 class RedactSecrets(logging.Filter):
@@ -30,17 +31,19 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def secret_values(settings: Settings) -> list[str]:
-    return [s.reveal() for s in (settings.t212_api_key, settings.t212_secret_key, settings.telegram_bot_token,
-                                  settings.dashboard_password) if s]
+def secret_values(*accounts: Settings) -> list[str]:
+    """Every configured secret of every account (`SECRET_FIELDS`: keys, tokens, passwords)."""
+    # revealed before any set: every Secret equals every other as a str (they all read "********")
+    return sorted({v.reveal() for a in accounts for name in SECRET_FIELDS if (v := getattr(a, name))})
 
 
-def configure_logging(settings: Settings | None = None, level: str | None = None) -> None:
+def configure_logging(settings: Settings | Sequence[Settings] | None = None, level: str | None = None) -> None:
     level = level or os.environ.get("PAPISHARES_LOG_LEVEL", "INFO")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     if settings is not None:
-        handler.addFilter(RedactSecrets(secret_values(settings)))
+        every = (settings,) if isinstance(settings, Settings) else tuple(settings)
+        handler.addFilter(RedactSecrets(secret_values(*every)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from papishares.config import Settings
+from papishares.ui import data
 
 TTL = 600
 
@@ -26,16 +27,19 @@ def entries(_settings: Settings, key: str, symbols: tuple[str, ...], mode: str) 
     return entries_json(_settings, list(symbols) or None, mode=mode)
 
 
-def trade_lines(settings: Settings, trade: dict[str, Any], modes: list[str]) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """One trade's bars (from its entry) and each mode's stop line, from the same replay code."""
+@st.cache_data(ttl=TTL, show_spinner=False)
+def trade_lines(_settings: Settings, key: str, trade: dict[str, Any],
+                modes: list[str]) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """One trade's bars (from its entry) and each mode's stop line, from the same replay code; on the
+    dashboard's own cached service, once per trade and configuration (`key`)."""
     from datetime import UTC, datetime
 
-    from papishares.backtest.run import WARMUP_BARS, _bdays, _service, load_bars
+    from papishares.backtest.run import WARMUP_BARS, _bdays, load_bars
     from papishares.core import stop_modes
     from papishares.core.models import SymbolRequest
     from papishares.entries.universe import guess_currency
 
-    service = _service(settings)
+    service = data.service(_settings)
     now = datetime.now(UTC)
     request = SymbolRequest(trade.get("ticker") or trade["symbol"], trade["symbol"], guess_currency(trade["symbol"]))
     if trade.get("ticker"):

@@ -35,3 +35,13 @@ def _check_redaction() -> None:
     assert "cycle failed" in text and "RuntimeError" in text and "********" in text
     for secret in ("KEY-abc-123", "SECRET-xyz-789", "BOT-token-000"):
         assert secret not in text
+
+
+def test_every_accounts_secrets_and_the_api_token_are_redacted() -> None:
+    from papishares.app.logs import secret_values
+    from papishares.config import load_accounts
+
+    accounts = load_accounts({"PAPISHARES_ACCOUNTS": "invest,isa", "T212_INVEST_API_KEY": "KEY-one-111",
+                              "T212_ISA_API_KEY": "KEY-two-222", "T212_ISA_SECRET_KEY": "SECRET-two-333",
+                              "PAPISHARES_API_TOKEN": "TOKEN-api-444"})
+    assert secret_values(*accounts) == ["KEY-one-111", "KEY-two-222", "SECRET-two-333", "TOKEN-api-444"]
