@@ -78,6 +78,8 @@ def risk_frame(every: AllLoaded) -> pd.DataFrame:
     total = every.combined.total_value
     for name, lo in _counted(every):
         assert lo.snapshot is not None
+        if lo.snapshot.account.currency != every.combined.currency:
+            continue  # its amounts are in another currency: added here they would be wrong
         frame = tables.risk_frame(lo.snapshot)
         frame = frame.drop(columns="% of account")
         frame["% of all accounts"] = frame["Risk"] / total * 100 if total else 0.0
