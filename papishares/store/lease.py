@@ -108,9 +108,12 @@ class Lease:
                     (now + self.ttl, now, json.dumps(info), self.name, self.owner))
             return cur.rowcount == 1
 
-    def holds(self) -> bool:
-        """Ours and not expired: checked right before anything irreversible (an order)."""
-        rows = self.store.execute("SELECT owner, expires_at FROM lease WHERE name = ?", (self.name,))
+    def holds(self, through: Store | None = None) -> bool:
+        """Ours and not expired: checked right before anything irreversible (an order).
+
+        `through`: the caller's own store (another account's view of the same file), so the check runs
+        inside the transaction the caller holds instead of waiting on a second connection's lock."""
+        rows = (through or self.store).execute("SELECT owner, expires_at FROM lease WHERE name = ?", (self.name,))
         return bool(rows) and rows[0][0] == self.owner and (rows[0][1] or 0) > self.clock()
 
     def release(self) -> None:

@@ -90,12 +90,12 @@ class AccountCycle:
         self.clock = clock
         self.notifier = notifier
         self.seller = autosell.AutoSeller(
-            store=self.store, broker=self.broker, emit=notifier.emit, lease_ok=lease.holds,
+            store=self.store, broker=self.broker, emit=notifier.emit, lease_ok=lambda: lease.holds(self.store),
             environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
             unknown_grace=max(2 * interval, 10.0) if unknown_grace is None else unknown_grace, clock=clock)
         self.history = HistorySchedule(self.store, self.broker, settings.history_interval, clock=clock)
         self.keeper = stop_keeper.StopKeeper(
-            store=self.store, broker=self.broker, emit=notifier.emit, lease_ok=lease.holds,
+            store=self.store, broker=self.broker, emit=notifier.emit, lease_ok=lambda: lease.holds(self.store),
             environment=self.broker.environment, allow_live=settings.allow_live_orders, dry_run=dry_run,
             default_on=settings.broker_stops, min_move_pct=settings.broker_stop_min_move,
             interval=settings.broker_stop_interval, cycle_seconds=interval,
